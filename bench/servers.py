@@ -1,0 +1,123 @@
+"""Start and stop the gunicorn servers the benchmark drives.
+
+Both the shop and the bare app run under exactly the same command line (sync workers,
+same worker count, warning-level logs, no access log), each on a free port of
+127.0.0.1. Servers run in their own session so a Ctrl-C in the terminal reaches only
+the benchmark, which then stops them itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerError(RuntimeError):
+    """A server did not start or did not answer in time."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The benchmark's environment without debug switches, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "GUNICORN_"))}
+    env.pop("WEB_CONCURRENCY", None)
+    env.update(extra)
+    return env
+
+
+class Server:
+    """One gunicorn master with its workers."""
+
+    def __init__(
+        self, name: str, app_spec: str, env: dict[str, str], log_path: Path, workers: int
+    ) -> None:
+        self.name = name
+        self.app_spec = app_spec
+        self.env = env
+        self.log_path = log_path
+        self.workers = workers
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn",
+            "-w", str(self.workers), "-k", "sync",
+            self.app_spec,
+            "--bind", f"127.0.0.1:{self.port}",
+            "--log-level", "warning",
+        ]  # fmt: skip
+
+    def start(self) -> None:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_until_ready(self, path: str, timeout: float = 30.0) -> None:
+        """Poll `path` until it answers 200; fail early if gunicorn exits."""
+        deadline = time.monotonic() + timeout
+        last_error = "no answer"
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise ServerError(f"{self.name} server exited while starting.\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base_url + path, timeout=2) as response:
+                    if response.status == 200:
+                        return
+                    last_error = f"HTTP {response.status}"
+            except urllib.error.HTTPError as error:
+                last_error = f"HTTP {error.code}"
+            except OSError as error:
+                last_error = str(error)
+            time.sleep(0.1)
+        raise ServerError(
+            f"{self.name} server did not answer {path} within {timeout:.0f}s "
+            f"({last_error}).\n{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM to the master), then SIGKILL to its group if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- last lines of {self.log_path} ---\n{tail}" if tail else "(server log empty)"

@@ -1,0 +1,89 @@
+"""Remedy Shop: health articles and the products that help, side by side."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from shop.config import check_config, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build an application; `config` overrides what the environment says."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config(os.environ, app.instance_path))
+    app.config.update(config or {})
+    check_config(app.config, debug=app.debug, testing=app.testing)
+    if "SESSION_COOKIE_SECURE" not in (config or {}):
+        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from shop import models  # noqa: F401 - every model registered before Alembic looks
+    from shop.cache import init_page_cache
+    from shop.extensions import csrf, db, migrate
+    from shop.security import init_security_headers
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    init_page_cache(app)
+    init_security_headers(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.catalog.views import bp as catalog_bp
+    from shop.content.views import bp as content_bp
+    from shop.core_views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(content_bp)
+    app.register_blueprint(catalog_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from shop.pricing.money import format_money, percent_off
+
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["percent_off"] = percent_off
+
+
+def register_error_handlers(app: Flask) -> None:
+    from shop.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from shop.cli import init_commands
+
+    init_commands(app)

@@ -1,0 +1,162 @@
+"""Caching of rendered storefront pages, invalidated when staff change content.
+
+Public pages (articles, product lists, product pages) are the same for every reader
+apart from a few per-request pieces: the header (cart count, account links), flashed
+messages and the CSRF token inside add-to-cart forms. We render such a page once with
+markers in place of those pieces, keep the HTML in a small per-process LRU, and fill the
+markers on every request.
+
+Freshness: every cached page is keyed by the *content version*, a counter in the
+database that a flush touching any model marked `invalidates_pages = True` bumps in the
+same transaction. Every worker reads the counter once per request (one tiny query), so a
+staff edit is visible on the very next request on every server. Entries also expire after
+`PAGE_CACHE_SECONDS`, which bounds staleness of what changes without a staff edit
+(stock levels after orders, sales starting or ending).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, get_flashed_messages, render_template, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import String, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shop.extensions import db
+
+CONTENT = "content"
+MARK_CSRF = "\x00csrf\x00"
+MARK_HEADER = "<!--\x00header\x00-->"
+MARK_FLASHES = "<!--\x00flashes\x00-->"
+
+
+class SiteVersion(db.Model):
+    """A named counter; `content` changes whenever cached pages may be stale."""
+
+    __tablename__ = "site_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class PageCache:
+    """A bounded, thread-safe LRU of rendered pages with expiry times."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires, html = entry
+            if expires < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: str, ttl: float) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + ttl, html)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def content_version() -> int:
+    """Read the content version (0 before the first bump)."""
+    value = db.session.scalar(select(SiteVersion.value).where(SiteVersion.name == CONTENT))
+    return value or 0
+
+
+def bump_content_version(session: Session) -> None:
+    """Make every cached page stale; runs inside the caller's transaction."""
+    connection = session.connection()
+    result = connection.execute(
+        update(SiteVersion).where(SiteVersion.name == CONTENT).values(value=SiteVersion.value + 1)
+    )
+    if result.rowcount == 0:
+        connection.execute(SiteVersion.__table__.insert().values(name=CONTENT, value=1))
+
+
+def _touches_pages(session: Session) -> bool:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if getattr(obj, "invalidates_pages", False) and (
+            obj in session.new or obj in session.deleted or session.is_modified(obj)
+        ):
+            return True
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_content_change(session: Session, flush_context, instances) -> None:
+    if _touches_pages(session):
+        session.info["bump_content_version"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _apply_bump(session: Session, flush_context) -> None:
+    if session.info.pop("bump_content_version", False):
+        bump_content_version(session)
+
+
+def init_page_cache(app: Flask) -> None:
+    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_ENTRIES", 512))
+    app.jinja_env.globals["csrf_field"] = csrf_field
+    app.jinja_env.globals["page_slot"] = page_slot
+
+
+def csrf_field() -> Markup:
+    """The hidden CSRF input; a marker while a cacheable page is being rendered."""
+    token = MARK_CSRF if g.get("filling_page_cache") else generate_csrf()
+    return Markup(f'<input type="hidden" name="csrf_token" value="{token}">')
+
+
+def page_slot(name: str) -> Markup:
+    """A per-request part of the layout ("header" or "flashes"), or its marker."""
+    if g.get("filling_page_cache"):
+        return Markup(MARK_HEADER if name == "header" else MARK_FLASHES)
+    return Markup(render_template(f"_partials/{name}.html"))
+
+
+def cached_page(render: Callable[[], str]) -> str:
+    """Return the page for this URL from the cache, rendering it when missing or stale.
+
+    `render` must produce the whole page through templates extending base.html; it may
+    raise an HTTPException (404, 400), which is never cached.
+    """
+    ttl = current_app.config["PAGE_CACHE_SECONDS"]
+    if ttl <= 0:
+        return render()
+    cache: PageCache = current_app.extensions["page_cache"]
+    key = (request.full_path, content_version())
+    html = cache.get(key)
+    if html is None:
+        g.filling_page_cache = True
+        try:
+            html = render()
+        finally:
+            g.filling_page_cache = False
+        cache.put(key, html, ttl)
+    return fill_per_request_parts(html)
+
+
+def fill_per_request_parts(html: str) -> str:
+    if MARK_CSRF in html:
+        html = html.replace(MARK_CSRF, generate_csrf())
+    html = html.replace(MARK_HEADER, render_template("_partials/header.html"), 1)
+    flashes = render_template("_partials/flashes.html") if get_flashed_messages() else ""
+    return html.replace(MARK_FLASHES, flashes, 1)

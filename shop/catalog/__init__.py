@@ -1,0 +1,1 @@
+"""The catalogue: categories, products, their variants and images, and search."""

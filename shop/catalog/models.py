@@ -1,0 +1,161 @@
+"""Categories, products, variants and product images.
+
+Money columns hold integer paise. `price <= mrp`, `mrp > 0` and `stock >= 0` are
+enforced twice: by `Variant.validate` for friendly messages and by CHECK constraints
+so no code path (CSV import, a stray UPDATE) can break them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.database import UTCDateTime, utcnow
+from shop.extensions import db
+
+product_conditions = Table(
+    "product_conditions",
+    db.metadata,
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("condition_id", ForeignKey("conditions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    invalidates_pages = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    products: Mapped[list[Product]] = relationship(back_populates="category")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    invalidates_pages = True
+    __table_args__ = (
+        CheckConstraint("max_per_order >= 1", name="max_per_order_positive"),
+        CheckConstraint("gst_rate >= 0 AND gst_rate <= 28", name="gst_rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[str] = mapped_column(String(120), default="")
+    form: Mapped[str] = mapped_column(String(80), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    ingredients: Mapped[str] = mapped_column(Text, default="")
+    how_to_use: Mapped[str] = mapped_column(Text, default="")
+    warnings: Mapped[str] = mapped_column(Text, default="")
+    gst_rate: Mapped[int] = mapped_column(Integer, default=12)  # percent, price includes it
+    max_per_order: Mapped[int] = mapped_column(Integer, default=10)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship(back_populates="products")
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="product",
+        order_by="Variant.position, Variant.id",
+        cascade="all, delete-orphan",
+    )
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product",
+        order_by="ProductImage.position, ProductImage.id",
+        cascade="all, delete-orphan",
+    )
+    conditions: Mapped[list[Condition]] = relationship(  # noqa: F821 - shop.content.models
+        secondary=product_conditions, back_populates="products"
+    )
+
+    @property
+    def main_image(self) -> ProductImage | None:
+        return self.images[0] if self.images else None
+
+    @property
+    def default_variant(self) -> Variant | None:
+        """The variant shown on cards: the first one in stock, else the first."""
+        for variant in self.variants:
+            if variant.stock > 0:
+                return variant
+        return self.variants[0] if self.variants else None
+
+    def __repr__(self) -> str:
+        return f"<Product {self.slug}>"
+
+
+class Variant(db.Model):
+    __tablename__ = "variants"
+    invalidates_pages = True
+    __table_args__ = (
+        CheckConstraint("mrp > 0", name="mrp_positive"),
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("price <= mrp", name="price_not_above_mrp"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    mrp: Mapped[int] = mapped_column(Integer)  # paise, tax inclusive
+    price: Mapped[int] = mapped_column(Integer, index=True)  # paise, tax inclusive
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    def validate(self) -> dict[str, str]:
+        """Return field → message for every broken domain rule (empty when valid)."""
+        errors: dict[str, str] = {}
+        if self.mrp is None or self.mrp <= 0:
+            errors["mrp"] = "MRP must be more than zero."
+        if self.price is None or self.price <= 0:
+            errors["price"] = "Price must be more than zero."
+        elif self.mrp is not None and self.price > self.mrp:
+            errors["price"] = "Price cannot be above the MRP."
+        if self.stock is None or self.stock < 0:
+            errors["stock"] = "Stock cannot be negative."
+        return errors
+
+    def __repr__(self) -> str:
+        return f"<Variant {self.sku}>"
+
+
+class ProductImage(db.Model):
+    __tablename__ = "product_images"
+    invalidates_pages = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(255))  # under static/ or the uploads folder
+    alt: Mapped[str] = mapped_column(String(255), default="")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+

@@ -1,0 +1,168 @@
+"""Read-side queries for the storefront, each a fixed number of SQL statements.
+
+Views receive `ProductCard`s — plain values ready for a template — so no template ever
+touches a lazy relationship (that is how N+1 queries creep in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from shop.catalog.models import Category, Product, ProductImage, Variant
+from shop.catalog.search import product_matches
+from shop.extensions import db
+from shop.listing import Page
+from shop.pricing.money import percent_off
+
+PER_PAGE = 24
+SORTS = ("relevance", "price_asc", "price_desc", "discount", "newest")
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """What a product card, list row or article embed shows."""
+
+    id: int
+    slug: str
+    name: str
+    brand: str
+    form: str
+    image: ProductImage | None
+    variant_id: int | None
+    variant_label: str
+    mrp: int
+    price: int
+    percent_off: int
+    in_stock: bool
+    max_per_order: int
+
+
+def card_for(product: Product) -> ProductCard:
+    variant = product.default_variant
+    mrp = variant.mrp if variant else 0
+    price = variant.price if variant else 0
+    return ProductCard(
+        id=product.id,
+        slug=product.slug,
+        name=product.name,
+        brand=product.brand,
+        form=product.form,
+        image=product.main_image,
+        variant_id=variant.id if variant else None,
+        variant_label=variant.label if variant else "",
+        mrp=mrp,
+        price=price,
+        percent_off=percent_off(mrp, price),
+        in_stock=bool(variant and variant.stock > 0),
+        max_per_order=product.max_per_order,
+    )
+
+
+def _with_card_data(stmt: Select) -> Select:
+    return stmt.options(joinedload(Product.variants), joinedload(Product.images))
+
+
+def cards_by_slug(slugs: Sequence[str]) -> dict[str, ProductCard]:
+    """Active products named by `slugs`, in one query (also when `slugs` is empty)."""
+    stmt = _with_card_data(
+        select(Product).where(Product.slug.in_(list(slugs)), Product.active.is_(True))
+    )
+    products = db.session.scalars(stmt).unique()
+    return {p.slug: card_for(p) for p in products}
+
+
+def featured_products(limit: int) -> list[ProductCard]:
+    ids = (
+        select(Product.id)
+        .where(Product.active.is_(True))
+        .order_by(Product.created_at.desc(), Product.id.desc())
+        .limit(limit)
+        .scalar_subquery()
+    )
+    stmt = _with_card_data(select(Product).where(Product.id.in_(ids))).order_by(
+        Product.created_at.desc(), Product.id.desc()
+    )
+    return [card_for(p) for p in db.session.scalars(stmt).unique()]
+
+
+def condition_products(condition_id: int) -> list[ProductCard]:
+    from shop.catalog.models import product_conditions
+
+    stmt = _with_card_data(
+        select(Product)
+        .join(product_conditions, product_conditions.c.product_id == Product.id)
+        .where(product_conditions.c.condition_id == condition_id, Product.active.is_(True))
+        .order_by(Product.name)
+    )
+    return [card_for(p) for p in db.session.scalars(stmt).unique()]
+
+
+def categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+def list_products(
+    *, q: str = "", category: Category | None = None, sort: str = "relevance", page: int = 1
+) -> Page[ProductCard]:
+    """One page of active products: count, ids in order, then the cards."""
+    min_price = (
+        select(func.min(Variant.price)).where(Variant.product_id == Product.id).scalar_subquery()
+    )
+    best_discount = (
+        select(func.max((Variant.mrp - Variant.price) * 10000 / Variant.mrp))
+        .where(Variant.product_id == Product.id)
+        .scalar_subquery()
+    )
+    stmt = select(Product.id).where(Product.active.is_(True))
+    if category is not None:
+        stmt = stmt.where(Product.category_id == category.id)
+    rank = None
+    if q:
+        matches = product_matches(q)
+        stmt = stmt.join(matches, matches.c.product_id == Product.id)
+        rank = matches.c.rank
+    order = {
+        "price_asc": [min_price.asc()],
+        "price_desc": [min_price.desc()],
+        "discount": [best_discount.desc()],
+        "newest": [Product.created_at.desc()],
+        "relevance": [rank.asc()] if rank is not None else [Product.created_at.desc()],
+    }[sort]
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    ids = list(
+        db.session.scalars(
+            stmt.order_by(*order, Product.id.desc())
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+    products = {
+        p.id: p
+        for p in db.session.scalars(_with_card_data(select(Product).where(Product.id.in_(ids))))
+        .unique()
+    }
+    cards = [card_for(products[i]) for i in ids if i in products]
+    return Page(items=cards, number=page, per_page=PER_PAGE, total=total)
+
+
+def product_by_slug(slug: str) -> Product | None:
+    """An active product with everything its page shows, in a fixed number of queries."""
+    stmt = (
+        select(Product)
+        .where(Product.slug == slug, Product.active.is_(True))
+        .options(
+            joinedload(Product.category),
+            selectinload(Product.variants),
+            selectinload(Product.images),
+            selectinload(Product.conditions),
+        )
+    )
+    return db.session.scalar(stmt)

@@ -1,0 +1,1 @@
+"""Editorial content: conditions, articles and doctors, and article rendering."""

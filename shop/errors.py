@@ -1,0 +1,53 @@
+"""Error pages. Bad input is always a 4xx with a clear message, never a 500."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shop.extensions import db
+
+TITLES = {
+    400: "That request could not be understood",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    409: "That conflicts with the current state",
+    413: "That upload is too large",
+    422: "Some values need attention",
+    429: "Too many attempts",
+}
+
+
+def _render(status: int, message: str):
+    title = TITLES.get(status, "Something went wrong")
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": title, "message": message}, status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _render(400, "The form was missing its security token or it had expired. "
+                       "Go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code >= 500:
+            return server_error(error)
+        return _render(error.code, error.description or "")
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: Exception):
+        # Flask has already logged the traceback; undo whatever the request half-wrote.
+        db.session.rollback()
+        status = getattr(error, "code", 500) or 500
+        body = render_template(
+            "errors/error.html",
+            status=status,
+            title="Something went wrong on our side",
+            message="We have logged the problem. Please try again in a moment.",
+        )
+        return body, status

@@ -1,0 +1,9 @@
+"""Pricing: pure functions over integers and plain dataclasses.
+
+Nothing in this package imports Flask or touches the database; callers load what a
+calculation needs and pass it in. Money is always an `int` number of paise.
+"""
+
+from shop.pricing.money import format_money, parse_rupees, percent_off, rupees_text
+
+__all__ = ["format_money", "parse_rupees", "percent_off", "rupees_text"]

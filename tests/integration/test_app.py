@@ -1,0 +1,77 @@
+"""The app factory's refusals, the error pages and their rollback."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from shop import create_app
+from shop.catalog.models import Category
+from shop.config import ConfigError
+from shop.extensions import db as _db
+
+
+def test_refuses_to_start_without_secret_key_outside_debug(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_debug_and_tests_get_a_development_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    assert create_app({"TESTING": True}).config["SECRET_KEY"]
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app()
+    assert app.config["SECRET_KEY"]
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_real_stripe_key_needs_a_webhook_secret(monkeypatch):
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_123")
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        create_app({"TESTING": True})
+
+
+def test_database_url_is_normalised_to_psycopg(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_a_crash_rolls_back_and_shows_the_500_page(database_url, db, monkeypatch, caplog):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+
+    @app.get("/boom")
+    def boom():
+        _db.session.add(Category(slug="half-written", name="Half"))
+        _db.session.flush()
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert "kaboom" not in response.get_data(as_text=True)
+    assert any("Exception on /boom" in r.message for r in caplog.records)
+    with app.app_context():
+        count = _db.session.scalar(
+            select(func.count()).select_from(Category).where(Category.slug == "half-written")
+        )
+        _db.engine.dispose()
+    assert count == 0
+
+
+def test_405_is_a_clear_4xx(client):
+    response = client.post("/products/")
+    assert response.status_code in (400, 405)

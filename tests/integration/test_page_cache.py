@@ -1,0 +1,73 @@
+"""Cached pages stay per-visitor where they must and go stale the moment staff edit."""
+
+from __future__ import annotations
+
+import re
+from http.cookiejar import CookieJar
+from urllib.request import HTTPCookieProcessor, build_opener
+
+import pytest
+
+from shop.cache import content_version
+from tests.factories import make_article, make_product
+
+
+@pytest.fixture()
+def caching(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 60)
+    app.extensions["page_cache"].clear()
+    yield
+    app.extensions["page_cache"].clear()
+
+
+@pytest.fixture()
+def article_with_card(db):
+    product = make_product("joint-capsule", name="Joint Capsules", mrp=79900, price=71900)
+    make_article("spasm", body="## Help\n\n[[product:joint-capsule]]\n")
+    db.session.commit()
+    return product
+
+
+def test_a_cached_page_costs_one_query(client, caching, article_with_card, count_queries):
+    with count_queries() as first:
+        client.get("/articles/spasm")
+    with count_queries() as second:
+        response = client.get("/articles/spasm")
+    assert response.status_code == 200
+    assert "₹719" in response.get_data(as_text=True)
+    assert first.count > 1
+    assert second.count == 1  # the content-version check
+
+
+def test_a_staff_edit_is_visible_on_the_next_request(client, db, caching, article_with_card):
+    assert "10% OFF" in client.get("/articles/spasm").get_data(as_text=True)
+    before = content_version()
+    article_with_card.variants[0].price = 69900
+    db.session.commit()
+    assert content_version() == before + 1
+    html = client.get("/articles/spasm").get_data(as_text=True)
+    assert "₹699" in html and "12% OFF" in html and "₹719" not in html
+
+
+def test_cached_pages_carry_each_visitors_own_csrf_token(live_server, caching, article_with_card):
+    tokens = []
+    for _ in range(2):  # two visitors, each with a cookie jar of their own, over real HTTP
+        opener = build_opener(HTTPCookieProcessor(CookieJar()))
+        html = opener.open(live_server + "/articles/spasm").read().decode()
+        tokens.append(re.search(r'name="csrf_token" value="([^"]+)"', html).group(1))
+        assert "\x00" not in html
+        assert "Joint Capsules" in html
+    assert tokens[0] != tokens[1]
+
+
+def test_not_found_is_never_cached(client, db, caching):
+    assert client.get("/articles/later").status_code == 404
+    make_article("later")
+    db.session.commit()
+    assert client.get("/articles/later").status_code == 200
+
+
+def test_unrelated_writes_do_not_bump_the_version(db, article_with_card):
+    before = content_version()
+    db.session.commit()  # nothing changed
+    assert content_version() == before
