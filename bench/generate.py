@@ -232,9 +232,7 @@ class _Rows:
         categories = self.categories()
         conditions = self.conditions()
         doctors, doctor_links = self.doctors(len(conditions))
-        products, variants, images, product_links = self.products(
-            len(categories), len(conditions)
-        )
+        products, variants, images, product_links = self.products(len(categories), len(conditions))
         active = [p["slug"] for p in products if p["active"]]
         # The bench article embeds the first three products, which are always active
         # and in stock; the product-page target shows the first one (three variants).
@@ -454,4 +452,3 @@ class _Rows:
             "## When to see a doctor", p(condition, 2),
             "## Takeaway", p(condition, 2),
         )) + "\n"  # fmt: skip
-

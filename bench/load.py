@@ -93,6 +93,7 @@ class Result:
     seconds: float = 0.0
     rps: float = 0.0
     p50_ms: float | None = None
+    p75_ms: float | None = None
     p90_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
@@ -157,7 +158,7 @@ def lua_script(target: Target) -> str:
     lines += [
         "done = function(summary, latency, requests)",
         "  local e = summary.errors",
-        "  io.write(string.format('BENCH-JSON {\"requests\": %d, \"duration_us\": %d, "
+        '  io.write(string.format(\'BENCH-JSON {"requests": %d, "duration_us": %d, '
         '"status_errors": %d, "p50_us": %.1f, "p90_us": %.1f, "p95_us": %.1f, '
         '"p99_us": %.1f, "max_us": %.1f}\\n\',',
         "    summary.requests, summary.duration, e.status,",
@@ -196,15 +197,26 @@ def parse_wrk(output: str) -> dict:
 
 
 def run_wrk(
-    target: Target, base_url: str, *, duration: float, threads: int, connections: int,
+    target: Target,
+    base_url: str,
+    *,
+    duration: float,
+    threads: int,
+    connections: int,
     script_dir: Path,
-) -> Result:  # fmt: skip
+) -> Result:
     script = script_dir / f"{target.name}.lua"
     script.write_text(lua_script(target))
     command = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-        "--latency", "-s", str(script), base_url + target.paths[0],
-    ]  # fmt: skip
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(script),
+        base_url + target.paths[0],
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     output = done.stdout + done.stderr
     if done.returncode != 0 or "Requests/sec" not in output:

@@ -8,6 +8,7 @@ the benchmark, which then stops them itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -59,12 +60,19 @@ class Server:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "gunicorn",
-            "-w", str(self.workers), "-k", "sync",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(self.workers),
+            "-k",
+            "sync",
             self.app_spec,
-            "--bind", f"127.0.0.1:{self.port}",
-            "--log-level", "warning",
-        ]  # fmt: skip
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+        ]
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:
@@ -108,10 +116,8 @@ class Server:
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait(timeout=5)
 
     def log_tail(self, lines: int = 30) -> str:

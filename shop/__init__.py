@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.content.views import bp as content_bp
     from shop.core_views import bp as core_bp
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(content_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(cart_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -116,13 +116,17 @@ def _apply_bump(session: Session, flush_context) -> None:
 def init_page_cache(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_ENTRIES", 512))
     app.jinja_env.globals["csrf_field"] = csrf_field
+    app.jinja_env.globals["csrf_value"] = csrf_value
     app.jinja_env.globals["page_slot"] = page_slot
 
 
+def csrf_value() -> str:
+    """This visitor's CSRF token; a marker while a cacheable page is being rendered."""
+    return MARK_CSRF if g.get("filling_page_cache") else generate_csrf()
+
+
 def csrf_field() -> Markup:
-    """The hidden CSRF input; a marker while a cacheable page is being rendered."""
-    token = MARK_CSRF if g.get("filling_page_cache") else generate_csrf()
-    return Markup(f'<input type="hidden" name="csrf_token" value="{token}">')
+    return Markup(f'<input type="hidden" name="csrf_token" value="{csrf_value()}">')
 
 
 def page_slot(name: str) -> Markup:

@@ -6,7 +6,6 @@ CLI command can build an app with its own environment.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 

@@ -6,6 +6,7 @@ the database named by TEST_DATABASE_URL (PostgreSQL in CI).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import threading
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
@@ -42,6 +45,17 @@ def _reset_schema(url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run as in production: each in its own app context,
+    with its own `g` and database session, apart from the test's own session."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            _db.session.expire_all()  # let the test see what the request committed
+        return response
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     return _database_url(tmp_path_factory)
@@ -58,6 +72,7 @@ def app(database_url):
             "SHOP_BASE_URL": "http://shop.test",
         }
     )
+    application.test_client_class = IsolatedClient
     with application.app_context():
         upgrade()
     yield application
@@ -143,3 +158,15 @@ def live_server(app, db):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+
+def csrf_token_for(client) -> str:
+    """Open a page as this client and read its CSRF token, as a browser form would."""
+    html = client.get("/cart").get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+@pytest.fixture()
+def csrf(client):
+    return csrf_token_for(client)

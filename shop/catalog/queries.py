@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import g
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.catalog.search import product_matches
+from shop.database import utcnow
+from shop.discounts.service import active_sales
 from shop.extensions import db
 from shop.listing import Page
+from shop.pricing import engine
 from shop.pricing.money import percent_off
 
 PER_PAGE = 24
@@ -41,10 +45,44 @@ class ProductCard:
     max_per_order: int
 
 
+@dataclass(frozen=True)
+class VariantOffer:
+    """A variant with the price it sells for now."""
+
+    variant: Variant
+    price: int
+    percent_off: int
+
+
+def _sales() -> list[engine.Sale]:
+    """The sales running now, loaded once per request."""
+    if "active_sales" not in g:
+        g.active_sales = active_sales(utcnow())
+    return g.active_sales
+
+
+def selling_price(product: Product, variant: Variant) -> int:
+    """The unit price after the best running sale (SPEC §6: sales never stack)."""
+    line = engine.LineInput(
+        key=variant.id, product_id=product.id, category_id=product.category_id,
+        mrp=variant.mrp, price=variant.price, quantity=1, gst_rate=product.gst_rate,
+    )
+    price, _sale_id = engine.best_sale_price(line, _sales(), utcnow())
+    return price
+
+
+def offers_for(product: Product) -> list[VariantOffer]:
+    offers = []
+    for variant in product.variants:
+        price = selling_price(product, variant)
+        offers.append(VariantOffer(variant, price, percent_off(variant.mrp, price)))
+    return offers
+
+
 def card_for(product: Product) -> ProductCard:
     variant = product.default_variant
     mrp = variant.mrp if variant else 0
-    price = variant.price if variant else 0
+    price = selling_price(product, variant) if variant else 0
     return ProductCard(
         id=product.id,
         slug=product.slug,
@@ -67,7 +105,8 @@ def _with_card_data(stmt: Select) -> Select:
 
 
 def cards_by_slug(slugs: Sequence[str]) -> dict[str, ProductCard]:
-    """Active products named by `slugs`, in one query (also when `slugs` is empty)."""
+    """Active products named by `slugs`: the same queries also when `slugs` is empty."""
+    _sales()
     stmt = _with_card_data(
         select(Product).where(Product.slug.in_(list(slugs)), Product.active.is_(True))
     )

@@ -8,7 +8,6 @@ from shop.cache import cached_page
 from shop.catalog import queries
 from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
-from shop.pricing.money import percent_off
 
 bp = Blueprint("catalog", __name__)
 
@@ -47,8 +46,9 @@ def product(slug: str):
         item = queries.product_by_slug(slug)
         if item is None:
             abort(404, description="We could not find that product.")
-        variants = [(v, percent_off(v.mrp, v.price)) for v in item.variants]
-        return render_template("catalog/product.html", product=item, variants=variants)
+        return render_template(
+            "catalog/product.html", product=item, offers=queries.offers_for(item)
+        )
 
     return cached_page(render)
 

@@ -7,7 +7,8 @@ Pipeline, per call of :func:`render_article`:
 2. **Split** the body into plain segments and ``:::warning`` callout segments. Lines inside
    fenced code blocks are never treated as callout fences. A line holding nothing but a
    ``[[product:slug]]`` embed gets blank lines around it so it becomes a paragraph of its
-   own (the later pass turns that paragraph into a block-level card).
+   own (the later pass turns that paragraph into a block-level card), and a list that
+   directly follows a paragraph line gets a blank line before it, as CommonMark would.
 3. **Markdown** renders each segment (fenced code, tables, sane lists; no raw-HTML
    escaping, because the next step removes anything unsafe).
 4. **nh3** sanitises each segment with an explicit allow-list. Everything the author wrote,
@@ -147,9 +148,12 @@ def validate_embeds(
             else:
                 problems.append(("", "", _malformed_message(candidate)))
 
-    embeds = find_embeds(markdown_text)
-    existing_products = set(known_products(embeds.products)) if embeds.products else set()
-    existing_articles = set(known_articles(embeds.articles)) if embeds.articles else set()
+    found = {
+        kind: tuple(dict.fromkeys(slug for k, slug, _m in problems if k == kind))
+        for kind in ("product", "article")
+    }
+    existing_products = set(known_products(found["product"])) if found["product"] else set()
+    existing_articles = set(known_articles(found["article"])) if found["article"] else set()
 
     messages: list[str] = []
     for kind, slug, message in problems:
@@ -327,7 +331,9 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def _render(markdown_text: str, expand: _Expander) -> tuple[str, list[TocEntry]]:
+def _render(
+    markdown_text: str, expand: _Expander, on_text: Callable[[str], None] | None = None
+) -> tuple[str, list[TocEntry]]:
     text = _normalise(markdown_text)
     converter = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
     anchors = _AnchorAllocator()
@@ -336,7 +342,7 @@ def _render(markdown_text: str, expand: _Expander) -> tuple[str, list[TocEntry]]
     for segment in _split_segments(text):
         converter.reset()
         clean = _sanitise(converter.convert(segment.text))
-        writer = _Serialiser(expand, anchors, toc)
+        writer = _Serialiser(expand, anchors, toc, on_text)
         writer.feed(clean)
         writer.close()
         body = writer.result()
@@ -354,21 +360,7 @@ def _render(markdown_text: str, expand: _Expander) -> tuple[str, list[TocEntry]]
 def _expandable_texts(markdown_text: str) -> list[str]:
     """The text runs in which the renderer would look for embeds, in document order."""
     seen: list[str] = []
-
-    class _Collector(_Serialiser):
-        def _note_expandable(self, text: str) -> None:
-            seen.append(text)
-
-    def expand(kind: str, slug: str) -> str:
-        return ""
-
-    text = _normalise(markdown_text)
-    converter = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
-    for segment in _split_segments(text):
-        converter.reset()
-        collector = _Collector(expand, _AnchorAllocator(), [])
-        collector.feed(_sanitise(converter.convert(segment.text)))
-        collector.close()
+    _render(markdown_text, lambda kind, slug: "", seen.append)
     return seen
 
 
@@ -379,9 +371,16 @@ class _Serialiser(HTMLParser):
     node and attribute value is unescaped by the parser and escaped again on output.
     """
 
-    def __init__(self, expand: _Expander, anchors: _AnchorAllocator, toc: list[TocEntry]):
+    def __init__(
+        self,
+        expand: _Expander,
+        anchors: _AnchorAllocator,
+        toc: list[TocEntry],
+        on_text: Callable[[str], None] | None = None,
+    ):
         super().__init__(convert_charrefs=True)
         self._expand = expand
+        self._on_text = on_text  # sees each text run in which embeds are expanded
         self._anchors = anchors
         self._toc = toc
         self._out: list[str] = []
@@ -481,7 +480,8 @@ class _Serialiser(HTMLParser):
         return True
 
     def _note_expandable(self, text: str) -> None:
-        """Hook: called with each text run in which embeds are expanded (used for scans)."""
+        if self._on_text is not None:
+            self._on_text(text)
 
     def _in_literal_context(self) -> bool:
         return any(tag in _LITERAL_CONTEXT for tag in self._stack)

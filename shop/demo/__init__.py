@@ -8,9 +8,9 @@ Children are only created together with a new parent: variants, images and condi
 links for a new product, condition links for a new doctor, related articles for a new
 article. An existing product keeps exactly the variants staff left it with.
 
-The demo sale (added by a later issue) belongs on `data.SALE_CATEGORY_SLUG`
-("hot-cold-therapy"), a category that must not contain the joint products
-`joint-pain-oil` and `joint-capsule`.
+Coupons, the demo sale and the shipping rate come from `shop.demo.pricing`. The sale is
+on `data.SALE_CATEGORY_SLUG` ("hot-cold-therapy"), a category that must not contain the
+joint products `joint-pain-oil` and `joint-capsule`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.content.models import Article, Condition, Doctor
 from shop.demo import data
 from shop.demo.article_files import ArticleSource, load_articles
+from shop.demo.pricing import seed_pricing
 
 __all__ = ["seed_demo"]
 
@@ -51,6 +52,9 @@ def seed_demo(session: Session) -> dict[str, int]:
         "variants": 0,
         "product_images": 0,
         "articles": 0,
+        "coupons": 0,
+        "sales": 0,
+        "shipping_rates": 0,
     }
 
     categories = _existing(session, Category, Category.slug, data.CATEGORIES_BY_SLUG)
@@ -93,6 +97,8 @@ def seed_demo(session: Session) -> dict[str, int]:
 
     _seed_products(session, categories, conditions, created)
     _seed_articles(session, load_articles(), conditions, doctors, created)
+    session.flush()
+    seed_pricing(session, created)
     session.flush()
     return created
 

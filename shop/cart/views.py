@@ -1,0 +1,117 @@
+"""Cart pages and forms (SPEC §4): GET /cart and POST /cart/add|update|remove|coupon."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from shop.cart import service
+from shop.cart.service import CartError
+from shop.database import utcnow
+from shop.extensions import db
+from shop.pricing.money import format_money
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def customer_key() -> str | None:
+    """Who the per-customer coupon limit counts against, when we know (else at checkout)."""
+    return None
+
+
+def render_cart(status: int = 200, error: str | None = None):
+    cart = service.current_cart()
+    view = service.price_cart(cart, customer_key())
+    service.remember_count(cart)
+    if status == 200:
+        service.acknowledge_prices(view)
+        db.session.commit()
+    return render_template("cart/cart.html", view=view, error=error), status
+
+
+def refuse(error: CartError):
+    """Answer a refused change: nothing is written, the reason is shown."""
+    db.session.rollback()
+    if wants_json():
+        return {"ok": False, "error": error.message}, error.status
+    return render_cart(error.status, error.message)
+
+
+@bp.get("")
+def show():
+    return render_cart()
+
+
+@bp.post("/add")
+def add():
+    try:
+        variant_id = service.parse_id(request.form.get("variant_id"), "variant_id")
+        quantity = service.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
+        ref = service.parse_ref(request.form.get("ref"))
+        cart = service.current_cart(create=True)
+        line = service.add_item(cart, variant_id, quantity, ref, utcnow())
+    except CartError as error:
+        return refuse(error)
+    service.remember_count(cart)
+    db.session.commit()
+    message = f"Added {quantity} × {line.variant.product.name} to your cart."
+    if wants_json():
+        return {"ok": True, "message": message, "count": cart.item_count}
+    flash(message, "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+@bp.post("/update")
+def update():
+    try:
+        line_id = service.parse_id(request.form.get("line_id"), "line_id")
+        quantity = service.parse_quantity(request.form.get("quantity"), allow_zero=True)
+        cart = service.current_cart()
+        service.update_line(cart, line_id, quantity)
+    except CartError as error:
+        return refuse(error)
+    service.remember_count(cart)
+    db.session.commit()
+    flash("Your cart was updated.", "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+@bp.post("/remove")
+def remove():
+    try:
+        line_id = service.parse_id(request.form.get("line_id"), "line_id")
+        cart = service.current_cart()
+        service.remove_line(cart, line_id)
+    except CartError as error:
+        return refuse(error)
+    service.remember_count(cart)
+    db.session.commit()
+    flash("The item was removed.", "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+@bp.post("/coupon")
+def coupon():
+    try:
+        cart = service.current_cart()
+        if cart is None or not cart.lines:
+            raise CartError(422, "Add something to your cart before using a coupon.")
+        result = service.apply_coupon(cart, request.form.get("code", ""), customer_key(),
+                                      utcnow())
+    except CartError as error:
+        return refuse(error)
+    db.session.commit()
+    saved = format_money(result.discount)
+    flash(f"Coupon {cart.coupon_code} applied: you save {saved}.", "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+@bp.post("/coupon/remove")
+def coupon_remove():
+    service.remove_coupon(service.current_cart())
+    db.session.commit()
+    flash("The coupon was removed.", "success")
+    return redirect(url_for("cart.show"), 303)

@@ -1,0 +1,110 @@
+"""Load sales, coupons and the shipping rate from the database into pricing inputs.
+
+This is the only place that turns discount rows into `shop.pricing.engine` values, in a
+fixed number of queries, so every caller prices with the same rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, literal, or_, select, union_all
+
+from shop.discounts.models import (
+    Coupon,
+    CouponRedemption,
+    Sale,
+    ShippingRate,
+    coupon_categories,
+    coupon_products,
+    sale_categories,
+    sale_products,
+)
+from shop.extensions import db
+from shop.pricing import engine
+
+
+def _current(model, now: datetime):
+    return (
+        model.active.is_(True),
+        or_(model.starts_at.is_(None), model.starts_at <= now),
+        or_(model.ends_at.is_(None), model.ends_at > now),
+    )
+
+
+def active_sales(now: datetime) -> list[engine.Sale]:
+    """Sales running at `now`, with their targets (always two queries)."""
+    sales = db.session.scalars(select(Sale).where(*_current(Sale, now))).all()
+    running = select(Sale.id).where(*_current(Sale, now))
+    links = db.session.execute(
+        union_all(
+            select(sale_products.c.sale_id, literal("p"), sale_products.c.product_id).where(
+                sale_products.c.sale_id.in_(running)
+            ),
+            select(sale_categories.c.sale_id, literal("c"), sale_categories.c.category_id).where(
+                sale_categories.c.sale_id.in_(running)
+            ),
+        )
+    ).all()
+    targets: dict[int, dict[str, set[int]]] = {s.id: {"p": set(), "c": set()} for s in sales}
+    for sale_id, kind, target_id in links:
+        if sale_id in targets:
+            targets[sale_id][kind].add(target_id)
+    return [
+        engine.Sale(
+            id=s.id,
+            kind=s.kind,
+            value=s.value,
+            product_ids=frozenset(targets[s.id]["p"]),
+            category_ids=frozenset(targets[s.id]["c"]),
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+        )
+        for s in sales
+    ]
+
+
+def find_coupon(code: str) -> Coupon | None:
+    return db.session.scalar(select(Coupon).where(Coupon.code == Coupon.normalise(code)))
+
+
+def coupon_rule(coupon: Coupon, customer_key: str | None) -> engine.Coupon:
+    """The pricing view of a coupon row, with its use counts (held and final uses)."""
+    in_use = CouponRedemption.state.in_((CouponRedemption.HELD, CouponRedemption.FINAL))
+    times_used, customer_uses = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(CouponRedemption.customer_key == (customer_key or "")),
+        ).where(CouponRedemption.coupon_id == coupon.id, in_use)
+    ).one()
+    product_ids = db.session.scalars(
+        select(coupon_products.c.product_id).where(coupon_products.c.coupon_id == coupon.id)
+    ).all()
+    category_ids = db.session.scalars(
+        select(coupon_categories.c.category_id).where(coupon_categories.c.coupon_id == coupon.id)
+    ).all()
+    return engine.Coupon(
+        code=coupon.code,
+        kind=coupon.kind,
+        value=coupon.value,
+        min_subtotal=coupon.min_subtotal,
+        max_discount=coupon.max_discount,
+        starts_at=coupon.starts_at,
+        ends_at=coupon.ends_at,
+        active=coupon.active,
+        usage_limit=coupon.usage_limit,
+        times_used=times_used,
+        per_customer_limit=coupon.per_customer_limit,
+        customer_uses=customer_uses if customer_key else 0,
+        product_ids=frozenset(product_ids),
+        category_ids=frozenset(category_ids),
+        exclude_sale_items=coupon.exclude_sale_items,
+    )
+
+
+def shipping_rule() -> engine.Shipping:
+    """The shop's shipping rate; free shipping when none is configured."""
+    rate = db.session.scalar(select(ShippingRate).order_by(ShippingRate.id).limit(1))
+    if rate is None:
+        return engine.Shipping(fee=0, free_from=None)
+    return engine.Shipping(fee=rate.fee, free_from=rate.free_from)
