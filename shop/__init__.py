@@ -45,8 +45,9 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from shop import models  # noqa: F401 - every model registered before Alembic looks
+    from shop.accounts.service import load_user
     from shop.cache import init_page_cache
-    from shop.extensions import csrf, db, migrate
+    from shop.extensions import csrf, db, limiter, login_manager, migrate
     from shop.security import init_security_headers
 
     db.init_app(app)
@@ -54,20 +55,29 @@ def register_extensions(app: Flask) -> None:
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.user_loader(load_user)
     init_page_cache(app)
     init_security_headers(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop.accounts.views import bp as accounts_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.content.views import bp as content_bp
     from shop.core_views import bp as core_bp
+    from shop.staff.views import bp as staff_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(content_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cart_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(staff_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

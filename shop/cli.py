@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import sys
+
 import click
 from flask import Flask
 
@@ -14,12 +18,32 @@ def seed_demo_command() -> None:
     from shop.demo import seed_demo
 
     created = seed_demo(db.session)
+    staff_password = seed_demo_staff()
     db.session.commit()
     made = {kind: n for kind, n in created.items() if n}
     if made:
         click.echo("Demo data created: " + ", ".join(f"{n} {kind}" for kind, n in made.items()))
     else:
         click.echo("Demo data already present; nothing changed.")
+    if staff_password:
+        click.echo(f"Demo staff login: {DEMO_STAFF_EMAIL} / {staff_password}")
+        click.echo("(shown once; set SHOP_DEMO_STAFF_PASSWORD to choose it)")
+    else:
+        click.echo(f"Demo staff login: {DEMO_STAFF_EMAIL} (password unchanged)")
+
+
+DEMO_STAFF_EMAIL = "staff@example.com"
+
+
+def seed_demo_staff() -> str | None:
+    """Create the demo staff account once; return its password only when just created."""
+    from shop.accounts.service import create_user, find_user
+
+    if find_user(DEMO_STAFF_EMAIL) is not None:
+        return None
+    password = os.environ.get("SHOP_DEMO_STAFF_PASSWORD") or secrets.token_urlsafe(12)
+    create_user(DEMO_STAFF_EMAIL, password, role="staff")
+    return password
 
 
 @click.command("rebuild-search")
@@ -32,6 +56,32 @@ def rebuild_search_command() -> None:
     click.echo("Search index rebuilt.")
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["customer", "staff", "admin"]), default="customer",
+              show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, password_stdin: bool) -> None:
+    """Create an account with EMAIL and a role."""
+    from shop.accounts.passwords import password_problem
+    from shop.accounts.service import AccountError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, email)
+    if problem:
+        raise click.ClickException(f"Password refused: {problem}")
+    try:
+        user = create_user(email, password, role)
+    except AccountError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} with role {user.role}.")
+
+
 def init_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
     app.cli.add_command(rebuild_search_command)

@@ -1,10 +1,12 @@
 """Import every domain's models so metadata and Alembic see the whole schema."""
 
+from shop.accounts.models import User
 from shop.cache import SiteVersion
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.content.models import Article, Condition, Doctor
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
+from shop.mail import OutboxMessage
 
 __all__ = [
     "Article",
@@ -17,8 +19,10 @@ __all__ = [
     "Category",
     "Condition",
     "Doctor",
+    "OutboxMessage",
     "Product",
     "ProductImage",
     "SiteVersion",
+    "User",
     "Variant",
 ]

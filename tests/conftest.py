@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from shop import create_app
 from shop.config import normalise_database_url
 from shop.extensions import db as _db
+from shop.extensions import limiter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -70,6 +71,9 @@ def app(database_url):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PAGE_CACHE_SECONDS": 0,
             "SHOP_BASE_URL": "http://shop.test",
+            # Argon2id stays the algorithm; a low cost keeps the suite fast.
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
         }
     )
     application.test_client_class = IsolatedClient
@@ -100,6 +104,7 @@ def db(app) -> Iterator:
         with _db.engine.begin() as connection:
             _clean_tables(connection)
     app.extensions["page_cache"].clear()
+    limiter.reset()
 
 
 @pytest.fixture()

@@ -127,3 +127,13 @@ def make_article(
     db.session.add(article)
     db.session.flush()
     return article
+
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def make_user(email: str | None = None, *, role: str = "customer",
+              password: str = DEFAULT_PASSWORD):
+    from shop.accounts.service import create_user
+
+    return create_user(email or f"user{_n()}@example.com", password, role)

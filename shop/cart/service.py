@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import session
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -74,16 +75,28 @@ def parse_ref(raw: str | None) -> str | None:
 
 
 def current_cart(*, create: bool = False) -> Cart | None:
-    """The visitor's cart, from the signed session's random token; made on demand."""
+    """The visitor's cart: the account's when signed in, else the one whose random
+    token the signed session holds; made on demand."""
+    if current_user.is_authenticated:
+        return cart_for_user(current_user.id, create=create)
     token = session.get(SESSION_TOKEN)
     cart = None
     if token:
-        cart = db.session.scalar(select(Cart).where(Cart.token == token))
+        cart = db.session.scalar(select(Cart).where(Cart.token == token, Cart.user_id.is_(None)))
     if cart is None and create:
         cart = Cart()
         db.session.add(cart)
         db.session.flush()
         session[SESSION_TOKEN] = cart.token
+    return cart
+
+
+def cart_for_user(user_id: int, *, create: bool) -> Cart | None:
+    cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id))
+    if cart is None and create:
+        cart = Cart(user_id=user_id)
+        db.session.add(cart)
+        db.session.flush()
     return cart
 
 

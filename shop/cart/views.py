@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from shop.cart import service
 from shop.cart.service import CartError
@@ -19,7 +20,7 @@ def wants_json() -> bool:
 
 def customer_key() -> str | None:
     """Who the per-customer coupon limit counts against, when we know (else at checkout)."""
-    return None
+    return current_user.customer_key if current_user.is_authenticated else None
 
 
 def render_cart(status: int = 200, error: str | None = None):

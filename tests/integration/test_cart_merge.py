@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from shop.cart.models import Cart, CartLine
 from shop.cart.service import merge_carts
-from tests.factories import make_product
+from tests.factories import make_product, make_user
 
 
 def cart_with(db, *lines, coupon=None, user_id=None) -> Cart:
@@ -23,7 +23,7 @@ def test_quantities_add_up_and_the_guest_cart_goes(db):
     a = make_product(stock=10).variants[0]
     b = make_product(stock=10).variants[0]
     guest = cart_with(db, (a, 2), (b, 1), coupon="WELCOME10")
-    account = cart_with(db, (a, 3), user_id=7)
+    account = cart_with(db, (a, 3), user_id=make_user().id)
     notices = merge_carts(guest, account)
     db.session.commit()
     assert notices == []
@@ -38,7 +38,7 @@ def test_merged_quantities_are_capped_by_stock_and_max_per_order(db):
     scarce = make_product(stock=4).variants[0]
     limited = make_product(stock=50, max_per_order=2).variants[0]
     guest = cart_with(db, (scarce, 3), (limited, 2))
-    account = cart_with(db, (scarce, 3), (limited, 1), coupon="FLAT50", user_id=8)
+    account = cart_with(db, (scarce, 3), (limited, 1), coupon="FLAT50", user_id=make_user().id)
     notices = merge_carts(guest, account)
     db.session.commit()
     quantities = {line.variant_id: line.quantity for line in account.lines}
@@ -51,7 +51,7 @@ def test_sold_out_and_inactive_guest_lines_are_dropped(db):
     sold_out = make_product(stock=0).variants[0]
     hidden = make_product(stock=5, active=False).variants[0]
     guest = cart_with(db, (sold_out, 1), (hidden, 1))
-    account = cart_with(db, user_id=9)
+    account = cart_with(db, user_id=make_user().id)
     merge_carts(guest, account)
     db.session.commit()
     assert account.lines == []

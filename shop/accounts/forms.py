@@ -1,0 +1,68 @@
+"""Account forms. Field names follow SPEC §4: email, password, confirm."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from shop.accounts.passwords import MAX_LENGTH, password_problem
+
+
+def _strong(form, field) -> None:
+    email = form.email.data if hasattr(form, "email") else ""
+    problem = password_problem(field.data or "", email or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        "E-mail",
+        validators=[DataRequired("Enter your e-mail address."), Length(max=254),
+                    Email("Enter a valid e-mail address.", check_deliverability=False)],
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+    )
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."),
+                                                      _strong])
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired("Repeat the password."),
+                    EqualTo("password", "The two passwords do not match.")],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
+                                                      Length(max=MAX_LENGTH)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current "
+                                                                         "password.")])
+    password = PasswordField("New password", validators=[DataRequired("Choose a password."),
+                                                          _strong])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired("Repeat the password."),
+                    EqualTo("password", "The two passwords do not match.")],
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Choose a password."),
+                                                          _strong])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired("Repeat the password."),
+                    EqualTo("password", "The two passwords do not match.")],
+    )
