@@ -20,7 +20,10 @@ How
     3. Every target page is fetched once and must answer 200. Then `bench.load` drives
        each target with `wrk -t2 -c32 --latency` (2 s warm-up run, then 10 s measured),
        one target at a time; targets with several URLs (search) rotate through them
-       with a generated Lua script. Without wrk, a Python load generator stands in.
+       with a generated Lua script. The bare endpoint is measured first and once more
+       at the end; ratios use the mean of the two, and a large gap between them is
+       reported, because it means the machine was busy with something else.
+       Without wrk, a Python load generator stands in.
     4. `bench.report` prints the table and the PASS/FAIL of SPEC §9's targets and writes
        every figure with the machine's description to `bench/results/`.
 

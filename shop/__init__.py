@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from shop.config import check_config, load_config
 
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     from shop.accounts.service import load_user
     from shop.cache import init_page_cache
     from shop.extensions import csrf, db, limiter, login_manager, migrate
+    from shop.payments.gateway import init_payments
     from shop.security import init_security_headers
 
     db.init_app(app)
@@ -56,20 +57,24 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    limiter.request_filter(lambda: request.method in ("GET", "HEAD"))  # limits guard POSTs
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.user_loader(load_user)
     init_page_cache(app)
-    init_security_headers(app)
+    init_payments(app)
+    init_security_headers(app)  # after payments: the CSP names the checkout page's origin
 
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import bp as accounts_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
     from shop.content.views import bp as content_bp
     from shop.core_views import bp as core_bp
+    from shop.payments.webhooks import bp as webhooks_bp
     from shop.staff.views import bp as staff_bp
 
     app.register_blueprint(core_bp)
@@ -77,6 +82,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cart_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(staff_bp)
 
 

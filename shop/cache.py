@@ -8,10 +8,15 @@ markers on every request.
 
 Freshness: every cached page is keyed by the *content version*, a counter in the
 database that a flush touching any model marked `invalidates_pages = True` bumps in the
-same transaction. Every worker reads the counter once per request (one tiny query), so a
-staff edit is visible on the very next request on every server. Entries also expire after
-`PAGE_CACHE_SECONDS`, which bounds staleness of what changes without a staff edit
-(stock levels after orders, sales starting or ending).
+same transaction. A process reads the counter at most once every
+`CONTENT_VERSION_SECONDS` (1 s) and forgets it at once when it commits a bump itself, so
+a staff edit shows on the next request served by the same process and within a second
+on every other server. Entries also expire after `PAGE_CACHE_SECONDS`, which bounds
+staleness of what changes without a staff edit (stock levels after orders, sales
+starting or ending).
+
+The anonymous header (no account, a given cart count) is the same for everyone, so it is
+rendered once per process and count too.
 """
 
 from __future__ import annotations
@@ -21,10 +26,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, get_flashed_messages, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    g,
+    get_flashed_messages,
+    has_app_context,
+    render_template,
+    request,
+)
+from flask import session as flask_session
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, event, select, update
+from sqlalchemy import String, event, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db
@@ -76,10 +91,31 @@ class PageCache:
             self._entries.clear()
 
 
+_VERSION_SQL = text("SELECT value FROM site_versions WHERE name = 'content'")
+
+
 def content_version() -> int:
     """Read the content version (0 before the first bump)."""
-    value = db.session.scalar(select(SiteVersion.value).where(SiteVersion.name == CONTENT))
-    return value or 0
+    return db.session.execute(_VERSION_SQL).scalar() or 0
+
+
+class VersionMemo:
+    """The content version as last read, reused for up to `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._value: int | None = None
+        self._read_at = 0.0
+
+    def get(self) -> int:
+        now = time.monotonic()
+        if self._value is None or now - self._read_at > self.seconds:
+            self._value = content_version()
+            self._read_at = now
+        return self._value
+
+    def forget(self) -> None:
+        self._value = None
 
 
 def bump_content_version(session: Session) -> None:
@@ -111,10 +147,24 @@ def _bump_on_content_change(session: Session, flush_context, instances) -> None:
 def _apply_bump(session: Session, flush_context) -> None:
     if session.info.pop("bump_content_version", False):
         bump_content_version(session)
+        session.info["content_version_bumped"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_version(session: Session) -> None:
+    if session.info.pop("content_version_bumped", False) and has_app_context():
+        current_app.extensions["content_version"].forget()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_bumped(session: Session) -> None:
+    session.info.pop("content_version_bumped", None)
 
 
 def init_page_cache(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_ENTRIES", 512))
+    app.extensions["content_version"] = VersionMemo(app.config.get("CONTENT_VERSION_SECONDS", 1.0))
+    app.extensions["anonymous_headers"] = {}
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.globals["csrf_value"] = csrf_value
     app.jinja_env.globals["page_slot"] = page_slot
@@ -146,7 +196,7 @@ def cached_page(render: Callable[[], str]) -> str:
     if ttl <= 0:
         return render()
     cache: PageCache = current_app.extensions["page_cache"]
-    key = (request.full_path, content_version())
+    key = (request.full_path, current_app.extensions["content_version"].get())
     html = cache.get(key)
     if html is None:
         g.filling_page_cache = True
@@ -158,9 +208,22 @@ def cached_page(render: Callable[[], str]) -> str:
     return fill_per_request_parts(html)
 
 
+def _header() -> str:
+    """The site header; for anonymous visitors, rendered once per cart count."""
+    if current_user.is_authenticated:
+        return render_template("_partials/header.html")
+    headers: dict = current_app.extensions["anonymous_headers"]
+    count = flask_session.get("cart_count", 0)
+    if count not in headers:
+        if len(headers) > 100:
+            headers.clear()
+        headers[count] = render_template("_partials/header.html")
+    return headers[count]
+
+
 def fill_per_request_parts(html: str) -> str:
     if MARK_CSRF in html:
         html = html.replace(MARK_CSRF, generate_csrf())
-    html = html.replace(MARK_HEADER, render_template("_partials/header.html"), 1)
+    html = html.replace(MARK_HEADER, _header(), 1)
     flashes = render_template("_partials/flashes.html") if get_flashed_messages() else ""
     return html.replace(MARK_FLASHES, flashes, 1)

@@ -81,7 +81,19 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     click.echo(f"Created {user.email} with role {user.role}.")
 
 
+@click.command("expire-orders")
+def expire_orders_command() -> None:
+    """Cancel unpaid orders past their hold; give back their stock and coupon uses."""
+    from shop.checkout.service import expire_overdue
+
+    cancelled = expire_overdue()
+    db.session.commit()
+    click.echo(f"Cancelled {len(cancelled)} expired order(s)"
+               + (": " + ", ".join(cancelled) if cancelled else "."))
+
+
 def init_commands(app: Flask) -> None:
+    app.cli.add_command(expire_orders_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(rebuild_search_command)

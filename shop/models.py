@@ -4,9 +4,11 @@ from shop.accounts.models import User
 from shop.cache import SiteVersion
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Category, Product, ProductImage, Variant
+from shop.checkout.models import Order, OrderEvent, OrderLine
 from shop.content.models import Article, Condition, Doctor
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.mail import OutboxMessage
+from shop.payments.models import ProcessedEvent, Refund
 
 __all__ = [
     "Article",
@@ -19,9 +21,14 @@ __all__ = [
     "Category",
     "Condition",
     "Doctor",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
     "OutboxMessage",
     "Product",
+    "ProcessedEvent",
     "ProductImage",
+    "Refund",
     "SiteVersion",
     "User",
     "Variant",

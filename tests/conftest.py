@@ -24,6 +24,8 @@ from shop import create_app
 from shop.config import normalise_database_url
 from shop.extensions import db as _db
 from shop.extensions import limiter
+from shop.payments.sandbox import SandboxServer
+from tests.payments import WEBHOOK_SECRET, SandboxControl
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -63,11 +65,30 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def sandbox_server():
+    """The project's Stripe-compatible sandbox on a free local port, for the whole run."""
+    server = SandboxServer(webhook_url=None, webhook_secret=WEBHOOK_SECRET,
+                           retry_delays=(0.05, 0.1, 0.2, 0.4)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def sandbox(sandbox_server) -> SandboxControl:
+    control = SandboxControl(sandbox_server.url)
+    control.reset()
+    return control
+
+
+@pytest.fixture(scope="session")
+def app(database_url, sandbox_server):
     _reset_schema(database_url)
     application = create_app(
         {
             "TESTING": True,
+            "STRIPE_API_BASE": sandbox_server.url,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_TIMEOUT": 2.0,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PAGE_CACHE_SECONDS": 0,
             "SHOP_BASE_URL": "http://shop.test",

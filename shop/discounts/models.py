@@ -83,6 +83,8 @@ class Coupon(db.Model):
         CheckConstraint("usage_limit IS NULL OR usage_limit > 0", name="usage_limit_positive"),
         CheckConstraint("per_customer_limit IS NULL OR per_customer_limit > 0",
                         name="per_customer_limit_positive"),
+        CheckConstraint("uses >= 0 AND (usage_limit IS NULL OR uses <= usage_limit)",
+                        name="uses_within_limit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +100,9 @@ class Coupon(db.Model):
     usage_limit: Mapped[int | None] = mapped_column(Integer)
     per_customer_limit: Mapped[int | None] = mapped_column(Integer)
     exclude_sale_items: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Held plus final uses, kept in step with the redemptions by one conditional UPDATE
+    # per hold or release: that UPDATE is what makes the usage limit hold under load.
+    uses: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     products: Mapped[list[Product]] = relationship(secondary=coupon_products)
@@ -123,7 +128,9 @@ class CouponRedemption(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id", ondelete="CASCADE"))
     customer_key: Mapped[str] = mapped_column(String(320), index=True)  # user:<id> / email:<addr>
-    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[str] = mapped_column(String(10), default=HELD)
     amount: Mapped[int] = mapped_column(Integer, default=0)  # paise taken off the order
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

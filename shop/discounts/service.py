@@ -71,12 +71,13 @@ def find_coupon(code: str) -> Coupon | None:
 def coupon_rule(coupon: Coupon, customer_key: str | None) -> engine.Coupon:
     """The pricing view of a coupon row, with its use counts (held and final uses)."""
     in_use = CouponRedemption.state.in_((CouponRedemption.HELD, CouponRedemption.FINAL))
-    times_used, customer_uses = db.session.execute(
-        select(
-            func.count(),
-            func.count().filter(CouponRedemption.customer_key == (customer_key or "")),
-        ).where(CouponRedemption.coupon_id == coupon.id, in_use)
-    ).one()
+    customer_uses = db.session.scalar(
+        select(func.count()).where(
+            CouponRedemption.coupon_id == coupon.id,
+            CouponRedemption.customer_key == (customer_key or ""),
+            in_use,
+        )
+    )
     product_ids = db.session.scalars(
         select(coupon_products.c.product_id).where(coupon_products.c.coupon_id == coupon.id)
     ).all()
@@ -93,7 +94,7 @@ def coupon_rule(coupon: Coupon, customer_key: str | None) -> engine.Coupon:
         ends_at=coupon.ends_at,
         active=coupon.active,
         usage_limit=coupon.usage_limit,
-        times_used=times_used,
+        times_used=coupon.uses,
         per_customer_limit=coupon.per_customer_limit,
         customer_uses=customer_uses if customer_key else 0,
         product_ids=frozenset(product_ids),

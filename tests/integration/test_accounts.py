@@ -287,6 +287,7 @@ def test_throttling_works_on_redis_storage(database_url, db, monkeypatch):
     app = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # counters of this run only
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
     })
     email = f"nobody-{uuid.uuid4().hex}@example.com"
@@ -301,7 +302,8 @@ def test_throttling_works_on_redis_storage(database_url, db, monkeypatch):
         # Flask-Limiter keeps one storage per Limiter: give the suite back its memory one.
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
     assert statuses == [401] * 5 + [429]
-    assert connection.keys(f"*login:{email}*"), "the counters were not kept in Redis"
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    assert connection.keys(f"*{prefix}*login:{email}*"), "the counters were not kept in Redis"
 
 
 # --- roles and the staff area -----------------------------------------------------------

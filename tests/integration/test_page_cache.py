@@ -28,7 +28,8 @@ def article_with_card(db):
     return product
 
 
-def test_a_cached_page_costs_one_query(client, caching, article_with_card, count_queries):
+def test_a_cached_page_costs_at_most_one_query(client, caching, article_with_card,
+                                               count_queries):
     with count_queries() as first:
         client.get("/articles/spasm")
     with count_queries() as second:
@@ -36,7 +37,7 @@ def test_a_cached_page_costs_one_query(client, caching, article_with_card, count
     assert response.status_code == 200
     assert "₹719" in response.get_data(as_text=True)
     assert first.count > 1
-    assert second.count == 1  # the content-version check
+    assert second.count <= 1  # at most the content-version check
 
 
 def test_a_staff_edit_is_visible_on_the_next_request(client, db, caching, article_with_card):

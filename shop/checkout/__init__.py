@@ -1,0 +1,1 @@
+"""Checkout and orders: placing an order with stock and coupon holds, its state machine."""

@@ -1,0 +1,133 @@
+"""Checkout (review, place, success, cancel) and the customer's order pages."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from shop.cart import service as cart_service
+from shop.checkout import service
+from shop.checkout.models import Order
+from shop.checkout.service import CheckoutError, Customer
+from shop.extensions import db
+from shop.payments.gateway import PaymentError, gateway
+
+bp = Blueprint("checkout", __name__)
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,200}\.[A-Za-z]{2,24}$")
+SESSION_ID_RE = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+
+
+def _customer_key() -> str | None:
+    return current_user.customer_key if current_user.is_authenticated else None
+
+
+def _review(status: int = 200, error: str | None = None, email: str = ""):
+    cart = cart_service.current_cart()
+    view = cart_service.price_cart(cart, _customer_key())
+    return render_template(
+        "checkout/review.html", view=view, error=error, email=email,
+        warned=service.products_needing_acknowledgement(view),
+    ), status
+
+
+@bp.get("/checkout")
+def review():
+    cart = cart_service.current_cart()
+    if cart is None or not cart.lines:
+        flash("Your cart is empty.", "notice")
+        return redirect(url_for("cart.show"))
+    return _review()
+
+
+@bp.post("/checkout")
+def place():
+    email = (request.form.get("email") or "").strip().lower()
+    if current_user.is_authenticated:
+        customer = Customer(email=current_user.email, user_id=current_user.id)
+    elif not EMAIL_RE.match(email) or len(email) > 254:
+        return _review(422, "Enter a valid e-mail address for your receipt.", email)
+    else:
+        customer = Customer(email=email, user_id=None)
+    cart = cart_service.current_cart()
+    try:
+        if cart is None:
+            raise CheckoutError(422, "Your cart is empty.")
+        order = service.place_order(cart, customer,
+                                    acknowledged=request.form.get("acknowledge") == "yes")
+        db.session.commit()
+    except CheckoutError as error:
+        db.session.rollback()
+        return _review(error.status, error.message, email)
+    session["last_order"] = order.number
+    try:
+        url = service.start_payment(order)
+    except CheckoutError as error:
+        return _review(error.status, error.message, email)
+    return redirect(url, 303)
+
+
+@bp.get("/checkout/success")
+def success():
+    session_id = request.args.get("session_id", "")
+    if not SESSION_ID_RE.match(session_id):
+        abort(400, description="The payment reference is missing or malformed.")
+    order = db.session.scalar(select(Order).where(Order.stripe_session_id == session_id))
+    if order is None:
+        abort(404, description="We could not find an order for that payment.")
+    if order.state == "pending_payment":
+        try:
+            stripe_session = gateway().retrieve_session(session_id)
+        except PaymentError:
+            stripe_session = None  # the webhook will still complete it
+        if stripe_session is not None:
+            service.complete_order(stripe_session, actor="shopper")
+            db.session.commit()
+    cart_service.remember_count(cart_service.current_cart())
+    return redirect(url_for("checkout.order_status", number=order.number,
+                            key=service.status_key(order)), 303)
+
+
+@bp.get("/checkout/cancel")
+def cancel():
+    number = request.args.get("order", "")
+    cart = cart_service.current_cart()
+    order = db.session.scalar(select(Order).where(Order.number == number)) if number else None
+    if order is not None and cart is not None and order.cart_id == cart.id \
+            and order.state == "pending_payment":
+        if order.stripe_session_id:
+            # If Stripe cannot be reached the session still ends with the hold.
+            with contextlib.suppress(PaymentError):
+                gateway().expire_session(order.stripe_session_id, order.number)
+        service.cancel_order(order, actor="shopper", note="Payment cancelled by the shopper.")
+        db.session.commit()
+    flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
+    return redirect(url_for("cart.show"), 303)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+@bp.get("/account/orders")
+@login_required
+def orders():
+    mine = db.session.scalars(
+        select(Order).where(Order.user_id == current_user.id).order_by(Order.created_at.desc())
+    ).all()
+    return render_template("checkout/orders.html", orders=mine)
+
+
+@bp.get("/account/orders/<number>")
+def order_status(number: str):
+    order = db.session.scalar(select(Order).where(Order.number == number[:20]))
+    allowed = order is not None and (
+        (current_user.is_authenticated and order.user_id == current_user.id)
+        or service.key_matches(order, request.args.get("key"))
+    )
+    if not allowed:
+        abort(404, description="We could not find that order.")
+    return render_template("checkout/order.html", order=order)

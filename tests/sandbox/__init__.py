@@ -1,0 +1,1 @@
+"""Tests of the Stripe-compatible payment sandbox, through the real stripe library."""
