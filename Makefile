@@ -22,7 +22,7 @@ run: install
 	@echo "  Remedy Shop is starting on http://127.0.0.1:5000"
 	@echo "  Try http://127.0.0.1:5000/articles/muscle-spasm-in-back"
 	@echo
-	FLASK_DEBUG=1 $(FLASK) run --host 127.0.0.1 --port 5000
+	$(PY) -m shop.devserver
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

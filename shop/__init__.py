@@ -94,6 +94,16 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["percent_off"] = percent_off
+    app.jinja_env.globals["image_url"] = image_url
+
+
+def image_url(image) -> str:
+    """Where a ProductImage is served: uploads from instance/, demo art from static/."""
+    from flask import url_for
+
+    if image.path.startswith("uploads/"):
+        return url_for("catalog.upload", filename=image.path.removeprefix("uploads/"))
+    return url_for("static", filename=image.path)
 
 
 def register_error_handlers(app: Flask) -> None:

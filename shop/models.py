@@ -9,9 +9,11 @@ from shop.content.models import Article, Condition, Doctor
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
+from shop.staff.audit import AuditEntry
 
 __all__ = [
     "Article",
+    "AuditEntry",
     "Cart",
     "CartLine",
     "Coupon",

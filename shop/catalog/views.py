@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
 from shop.cache import cached_page
 from shop.catalog import queries
@@ -63,3 +65,25 @@ def search():
         return render_template("search.html", q=q, products=products, articles=articles)
 
     return cached_page(render)
+
+
+UPLOADS = "uploads"
+UPLOAD_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".webp": "image/webp"}
+
+
+def uploads_folder() -> Path:
+    return Path(current_app.instance_path) / UPLOADS
+
+
+@bp.get("/uploads/<path:filename>")
+def upload(filename: str):
+    """Serve an image staff uploaded: only known image types, never sniffed, cached."""
+    mimetype = UPLOAD_TYPES.get(Path(filename).suffix.lower())
+    if mimetype is None or "/" in filename or filename.startswith("."):
+        abort(404, description="We could not find that image.")
+    response = send_from_directory(uploads_folder(), filename, mimetype=mimetype,
+                                   max_age=7 * 24 * 3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response

@@ -1,0 +1,72 @@
+"""The audit log: who changed what, when, with the values before and after.
+
+Back-office code calls `audit(...)` in the same transaction as the change it describes,
+so a change and its record are committed (or rolled back) together.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, String, Text, inspect
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.database import UTCDateTime, utcnow
+from shop.extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_email: Mapped[str] = mapped_column(String(320), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)  # create, update, delete, …
+    object_type: Mapped[str] = mapped_column(String(40), index=True)  # product, coupon, …
+    object_id: Mapped[str] = mapped_column(String(80), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def changed_fields(self) -> list[str]:
+        before, after = self.before or {}, self.after or {}
+        return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj, *extra: str) -> dict[str, Any]:
+    """The column values of a model instance (plus named extra attributes), JSON-ready."""
+    values = {attr.key: _plain(getattr(obj, attr.key)) for attr in inspect(obj).mapper.column_attrs}
+    for name in extra:
+        values[name] = _plain(getattr(obj, name))
+    return values
+
+
+def audit(action: str, object_type: str, object_id: Any, *, before: dict | None = None,
+          after: dict | None = None, summary: str = "") -> AuditEntry:
+    """Record one staff change (the caller commits it with the change)."""
+    entry = AuditEntry(
+        actor_id=current_user.id if current_user.is_authenticated else None,
+        actor_email=current_user.email if current_user.is_authenticated else "system",
+        action=action, object_type=object_type, object_id=str(object_id),
+        summary=summary, before=before, after=after,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry

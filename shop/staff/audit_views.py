@@ -1,0 +1,1 @@
+"""Back office: audit views (being built)."""

@@ -1,0 +1,40 @@
+"""The staff blueprint, its guard and its menu; every back-office module adds routes here."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import current_user
+
+from shop.accounts.guards import require_role
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+# The back office's menu: (position, endpoint, label); modules add theirs with `menu_item`.
+MENU: list[tuple[int, str, str]] = []
+
+
+def menu_item(position: int, endpoint: str, label: str) -> None:
+    if all(entry[1] != endpoint for entry in MENU):
+        MENU.append((position, endpoint, label))
+        MENU.sort()
+
+
+@bp.before_request
+def staff_only():
+    """Every /staff URL: anonymous visitors sign in first, customers get 403."""
+    require_role(lambda user: user.is_staff)
+
+
+@bp.context_processor
+def menu():
+    from flask import current_app
+
+    return {
+        "staff_menu": lambda: [(endpoint, label) for _, endpoint, label in MENU],
+        "staff_endpoints": current_app.view_functions,
+    }
+
+
+def actor() -> str:
+    """How staff appear in order timelines and the audit log."""
+    return f"staff:{current_user.email}"
