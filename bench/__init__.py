@@ -10,26 +10,43 @@ What is measured (SPEC §9)
     more or less independently of the hardware. SPEC §9 asks for at least 0.30 for the
     article page and the product list, with p99 under 100 ms.
 
+    Three more targets are informational (no SPEC figure applies): add-to-cart
+    (`POST /cart/add`, the HTML form answered with 303 to /cart), the cart page
+    (`GET /cart` holding 3 items) and checkout placement (`POST /checkout`: an order is
+    created, stock held, and a Checkout Session created at the payment sandbox; 303 to
+    its page). They write to the database on every request, so they are expected to be
+    much slower than the cached pages.
+
 How
     1. `bench.generate` builds a scratch database with the real migrations and bulk-loads
        a synthetic catalogue (default 10,000 products, 1,000 articles) with SQLAlchemy
-       Core, then rebuilds the search index.
-    2. `bench.servers` starts `gunicorn -w 2 -k sync 'shop:create_app()'` against that
-       database and `gunicorn … bench.bare:app`, each on a free port of 127.0.0.1, and
-       waits until they answer.
-    3. Every target page is fetched once and must answer 200. Then `bench.load` drives
-       each target with `wrk -t2 -c32 --latency` (2 s warm-up run, then 10 s measured),
-       one target at a time; targets with several URLs (search) rotate through them
-       with a generated Lua script. The bare endpoint is measured first and once more
-       at the end; ratios use the mean of the two, and a large gap between them is
-       reported, because it means the machine was busy with something else.
-       Without wrk, a Python load generator stands in.
-    4. `bench.report` prints the table and the PASS/FAIL of SPEC §9's targets and writes
-       every figure with the machine's description to `bench/results/`.
+       Core, then rebuilds the search index. The checkout target's products get a stock
+       of 1,000,000.
+    2. `bench.servers` starts the shop's payment sandbox (`python -m
+       shop.payments.sandbox`), then `gunicorn -w 2 -k sync 'shop:create_app()'` against
+       that database and pointed at the sandbox (`STRIPE_API_BASE`, no secret key), and
+       `gunicorn … bench.bare:app`, each on a free port of 127.0.0.1, and waits until
+       they answer.
+    3. `bench.visitors` prepares the cart targets' shoppers (default 100 per target, each
+       with a session cookie, its CSRF token and a cart). Every target then sends its
+       first request(s) once and must answer as expected (200, or 303 to the right
+       place); a target that does not is skipped and reported, the others still run.
+       Then `bench.load` drives each target with `wrk -t2 -c32 --latency` (2 s warm-up
+       run, then 10 s measured), one target at a time; targets that vary their requests
+       (several URLs, visitors' cookies, variant ids) do so with a generated Lua script.
+       The bare endpoint is measured first and once more at the end; ratios use the
+       mean of the two, and a large gap between them is reported, because it means the
+       machine was busy with something else. Without wrk, a Python load generator
+       stands in.
+    4. `bench.report` prints the table, the PASS/FAIL of SPEC §9's targets and a
+       server-side check (cart units and orders the database gained against the
+       successful adds and placements the load tool counted), and writes every figure
+       with the machine's description to `bench/results/`.
 
 The exit status is 0 whatever the figures (this is a measurement, not a test); it is
-non-zero only when a server could not start, a page did not answer 200 before the load,
-or answered non-2xx/3xx responses under load.
+non-zero only when a server could not start, a target failed its precheck, or a target
+answered non-2xx/3xx responses under load (4xx included: a refused add-to-cart is a
+failure).
 """
 
 from __future__ import annotations

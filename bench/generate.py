@@ -5,6 +5,13 @@ from SQLAlchemy Core `insert()` executemany in batches inside one transaction, w
 loads 10,000 products in seconds. Primary keys are assigned here so related rows can be
 built without reading anything back; on PostgreSQL the id sequences are moved past them
 afterwards. A fixed random seed makes every run load the same catalogue.
+
+Besides the catalogue itself it picks the variants the cart targets use (see
+`Catalogue`): a pool of variants that can always be added to a cart, and, for the
+checkout target, a few products whose first variant gets a very large stock
+(`high_stock`, 1,000,000 by default) so placing thousands of orders never runs out. The
+pick happens after every row is drawn, so it does not change the random sequence: the
+catalogue is the same with or without it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from bench import say, words
 
 BENCH_ARTICLE = "bench-article"
 BATCH = 2000
+HIGH_STOCK = 1_000_000  # stock of the checkout target's variants
+CART_STOCK_MIN = 10  # pool variants have at least this much stock (>= any max_per_order)
 IMAGE_PATH = "img/products/joint-capsule.svg"
 
 
@@ -44,6 +53,15 @@ class Catalogue:
     product_slug: str = ""
     queries: list[str] = field(default_factory=list)
     search_index: str = ""
+    # Variants for the cart targets. `cart_variants`: active products with stock of at
+    # least CART_STOCK_MIN, excluding the three embedded products and the checkout
+    # products; `starter_variant`: the product page's first variant, which every
+    # add-to-cart visitor adds once so its cart exists; `checkout_variants`: the first
+    # variant of each high-stock product, one per checkout visitor.
+    cart_variants: list[int] = field(default_factory=list)
+    starter_variant: int = 0
+    checkout_variants: list[int] = field(default_factory=list)
+    high_stock: int = HIGH_STOCK
 
     def summary(self) -> dict:
         return {
@@ -59,6 +77,10 @@ class Catalogue:
             "product_page": self.product_slug,
             "search_queries": self.queries,
             "search_index": self.search_index,
+            "cart_variant_pool": len(self.cart_variants),
+            "starter_variant": self.starter_variant,
+            "checkout_variants": self.checkout_variants,
+            "checkout_variant_stock": self.high_stock,
         }
 
 
@@ -163,8 +185,20 @@ def _insert(conn: Connection, table, rows: Sequence[dict]) -> None:
         conn.execute(table.insert(), list(batch))
 
 
-def generate(url: str, *, products: int, articles: int, seed: int = 42) -> Catalogue:
-    """Build the schema with the real migrations and load the catalogue."""
+def generate(
+    url: str,
+    *,
+    products: int,
+    articles: int,
+    seed: int = 42,
+    high_stock_products: int = 100,
+    high_stock: int = HIGH_STOCK,
+) -> Catalogue:
+    """Build the schema with the real migrations and load the catalogue.
+
+    `high_stock_products` products (at most a quarter of them) get `high_stock` units on
+    their first variant, for the checkout target.
+    """
     if products < 10 or articles < 5:
         raise ValueError("need at least 10 products and 5 articles")
     import flask_migrate
@@ -186,6 +220,8 @@ def generate(url: str, *, products: int, articles: int, seed: int = 42) -> Catal
 
         flask_migrate.upgrade()
         rows = _Rows(random.Random(seed), products, articles)
+        rows.high_stock_products = min(high_stock_products, products // 4)
+        rows.high_stock = high_stock
         with db.engine.begin() as conn:
             rows.load(conn, catalogue)
         catalogue.search_index = _rebuild_search_index(db)
@@ -218,6 +254,8 @@ class _Rows:
         self.n_products = products
         self.n_articles = articles
         self.now = datetime.now(UTC).replace(microsecond=0)
+        self.high_stock_products = 0
+        self.high_stock = HIGH_STOCK
 
     def load(self, conn: Connection, catalogue: Catalogue) -> None:
         from shop.catalog.models import Category, Product, ProductImage, Variant, product_conditions
@@ -233,6 +271,7 @@ class _Rows:
         conditions = self.conditions()
         doctors, doctor_links = self.doctors(len(conditions))
         products, variants, images, product_links = self.products(len(categories), len(conditions))
+        self.pick_cart_variants(products, variants, catalogue)
         active = [p["slug"] for p in products if p["active"]]
         # The bench article embeds the first three products, which are always active
         # and in stock; the product-page target shows the first one (three variants).
@@ -271,6 +310,38 @@ class _Rows:
         catalogue.embedded_products = embedded
         catalogue.product_slug = embedded[0]
         catalogue.queries = list(words.SEARCH_QUERIES)
+
+    def pick_cart_variants(
+        self, products: list[dict], variants: list[dict], catalogue: Catalogue
+    ) -> None:
+        """Choose the cart targets' variants and raise the checkout products' stock.
+
+        Runs after all rows are drawn and uses no randomness, so the rest of the
+        catalogue is unchanged. Checkout products are taken from the end of the list
+        (active, first variant in stock), away from the three embedded products.
+        """
+        active = {p["id"] for p in products if p["active"]}
+        first_variant: dict[int, dict] = {}
+        for variant in variants:
+            first_variant.setdefault(variant["product_id"], variant)
+        checkout_products: list[int] = []
+        for product in reversed(products):
+            if len(checkout_products) >= self.high_stock_products:
+                break
+            first = first_variant[product["id"]]
+            if product["id"] > 3 and product["id"] in active and first["stock"] > 0:
+                first["stock"] = self.high_stock
+                checkout_products.append(product["id"])
+        checkout_products.reverse()
+        excluded = {1, 2, 3, *checkout_products}
+        catalogue.cart_variants = [
+            v["id"] for v in variants
+            if v["product_id"] in active and v["product_id"] not in excluded
+            and v["stock"] >= CART_STOCK_MIN
+        ]  # fmt: skip
+        catalogue.starter_variant = first_variant[1]["id"]
+        catalogue.checkout_variants = [first_variant[pid]["id"] for pid in checkout_products]
+        catalogue.high_stock = self.high_stock
 
     # -- rows, one method per kind
 

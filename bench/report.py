@@ -1,4 +1,9 @@
-"""Print the results table, check SPEC §9's targets and write the JSON files."""
+"""Print the results table, check SPEC §9's targets and write the JSON files.
+
+Besides the timings it compares, for the targets that write (add-to-cart, checkout),
+the successful requests the load tool counted with what the database says was written
+(`write_checks`), which shows whether a 303 really meant "added" or "placed".
+"""
 
 from __future__ import annotations
 
@@ -71,7 +76,13 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def table(targets: list[Target], results: dict[str, Result], baseline: float | None) -> str:
+def table(
+    targets: list[Target],
+    results: dict[str, Result],
+    baseline: float | None,
+    skipped: dict[str, str] | None = None,
+) -> str:
+    """The results table; targets whose precheck failed get a row saying so, at the end."""
     header = ("target", "req/s", "p50 ms", "p99 ms", "ratio", "errors")
     rows = [header]
     for target in targets:
@@ -88,6 +99,8 @@ def table(targets: list[Target], results: dict[str, Result], baseline: float | N
                 errors_text(result),
             )
         )
+    for name in skipped or {}:
+        rows.append((name, "-", "-", "-", "-", "SKIPPED: precheck failed (see ERRORS)"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for n, row in enumerate(rows):
@@ -148,6 +161,121 @@ def checks_text(checks: list[Check], results: dict[str, Result], products: int) 
             f"  info  search p95 {search.p95_ms:.1f} ms under load, "
             f"target < {SEARCH_P95_TARGET_MS:.0f} ms{note}"
         )
+    return "\n".join(lines)
+
+
+def informational_text(targets: list[Target]) -> str:
+    """The note saying which rows have no SPEC §9 target."""
+    names = [t.name for t in targets if t.informational]
+    if not names:
+        return ""
+    return f"({', '.join(names)}: informational, no SPEC §9 target applies)"
+
+
+# Which database count each writing target moves, and how to say it.
+WRITES = {
+    "add-to-cart": ("cart_units", "units added to carts"),
+    "checkout": ("orders", "orders placed"),
+}
+
+
+def write_checks(
+    targets: list[Target],
+    results: dict[str, Result],
+    before: dict[str, int | None],
+    after: dict[str, int | None],
+    connections: int,
+) -> list[dict]:
+    """Compare the load tool's successful requests with the rows the database gained.
+
+    The counts are taken after the precheck and after the last run. The load tool does
+    not count requests still in flight when a run stops, but the server completes them,
+    so the database may hold up to `connections` more per run (warm-up and measured):
+    anything outside [successes, successes + 2 × connections] is flagged. A moving
+    content version means something invalidated every cached page during the load.
+    For add-to-cart it also estimates how many lines its visitors' carts hold at the
+    end (each add is a new line: a visitor never adds a variant twice), since a cart's
+    size may change what an add costs.
+    """
+    by_name = {t.name: t for t in targets}
+    checks = []
+    for name, (key, what) in WRITES.items():
+        result = results.get(name)
+        if result is None or before.get(key) is None or after.get(key) is None:
+            continue
+        successes = (result.requests - result.non_2xx_3xx) + (
+            result.warmup_requests - result.warmup_non_2xx_3xx
+        )
+        written = after[key] - before[key]
+        slack = 2 * connections
+        check = {
+            "target": name,
+            "what": what,
+            "load_tool_successes": successes,
+            "database_delta": written,
+            "in_flight_allowance": slack,
+            "consistent": successes <= written <= successes + slack,
+        }
+        visitors = by_name[name].visitors if name in by_name else None
+        if name == "add-to-cart" and visitors:
+            # the starter item, the precheck's add and this run's adds
+            lines = len(visitors) + by_name[name].precheck_requests + written
+            check["mean_cart_lines_at_end"] = round(lines / len(visitors), 1)
+        checks.append(check)
+    if "checkout" in results and None not in (
+        before.get("orders"), after.get("orders"),
+        before.get("orders_with_payment_session"), after.get("orders_with_payment_session"),
+    ):  # fmt: skip
+        placed = after["orders"] - before["orders"]
+        with_session = after["orders_with_payment_session"] - before["orders_with_payment_session"]
+        checks.append(
+            {
+                "target": "checkout",
+                "what": "placed orders that got a payment session",
+                "load_tool_successes": placed,
+                "database_delta": with_session,
+                "in_flight_allowance": 0,
+                "consistent": with_session == placed,
+            }
+        )
+    if before.get("content_version") is not None and after.get("content_version") is not None:
+        moved = after["content_version"] - before["content_version"]
+        checks.append(
+            {
+                "target": "(all)",
+                "what": "page-cache content version bumps during the load",
+                "load_tool_successes": 0,
+                "database_delta": moved,
+                "in_flight_allowance": 0,
+                "consistent": moved == 0,
+            }
+        )
+    return checks
+
+
+def write_checks_text(checks: list[dict]) -> str:
+    lines = ["Server-side check (database rows written vs successful requests counted by the "
+             "load tool):"]  # fmt: skip
+    for check in checks:
+        verdict = "ok  " if check["consistent"] else "WARN"
+        if check["what"].startswith("page-cache"):
+            lines.append(
+                f"  {verdict}  {check['what']}: {check['database_delta']}"
+                + (
+                    ""
+                    if check["consistent"]
+                    else " (cart/checkout writes invalidated cached pages)"
+                )
+            )
+            continue
+        lines.append(
+            f"  {verdict}  {check['target']:<12} {check['what']}: {check['database_delta']:,} "
+            f"in the database, {check['load_tool_successes']:,} successes counted"
+            + (f" (+ up to {check['in_flight_allowance']} in flight)"
+               if check["in_flight_allowance"] else "")
+            + (f"; its visitors' carts end with ~{check['mean_cart_lines_at_end']:g} lines"
+               if "mean_cart_lines_at_end" in check else "")
+        )  # fmt: skip
     return "\n".join(lines)
 
 

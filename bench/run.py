@@ -8,8 +8,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,13 +23,17 @@ from bench.report import (
     baseline_rps,
     checks_text,
     errors_text,
+    informational_text,
     machine_info,
     ratio,
     spec_checks,
     table,
+    write_checks,
+    write_checks_text,
     write_json,
 )
-from bench.servers import Server, ServerError, clean_environment
+from bench.servers import PaymentSandbox, Server, ServerError, clean_environment
+from bench.visitors import VisitorError, check, prepare, server_counts
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -72,6 +74,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     load.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     load.add_argument(
+        "--visitors",
+        type=int,
+        default=100,
+        help="shopper sessions prepared for each cart target (add-to-cart, cart, checkout; "
+        "default 100)",
+    )
+    load.add_argument(
         "--tool",
         choices=("auto", "wrk", "python"),
         default="auto",
@@ -106,6 +115,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("need at least 10 products and 5 articles")
     if args.duration < 1:
         parser.error("--duration must be at least 1 second")
+    if args.visitors < 1:
+        parser.error("--visitors must be at least 1")
     return args
 
 
@@ -156,24 +167,32 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
         say(f"refusing to use {shown_url}: {error}")
         return EXIT_SERVER
     say(f"generating {args.products:,} products and {args.articles:,} articles in {shown_url}")
-    catalogue = generate(url, products=args.products, articles=args.articles, seed=args.seed)
+    catalogue = generate(
+        url,
+        products=args.products,
+        articles=args.articles,
+        seed=args.seed,
+        high_stock_products=args.visitors,
+    )
     say(
         f"catalogue ready in {catalogue.seconds:.1f}s: {catalogue.products:,} products, "
         f"{catalogue.variants:,} variants, {catalogue.articles:,} articles; search index: "
         f"{catalogue.search_index}"
     )
 
-    # 2. serve
-    extra = {"DATABASE_URL": url, "SECRET_KEY": "bench"}
+    # 2. serve: the payment sandbox first, since the shop's environment names its port
+    payments = PaymentSandbox(clean_environment(), scratch / "payments.log")
+    extra = {"DATABASE_URL": url, "SECRET_KEY": "bench", **payments.shop_environment()}
     if args.page_cache_seconds is not None:
         extra["SHOP_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
     env = clean_environment(**extra)
     shop = Server("shop", "shop:create_app()", env, scratch / "shop.log", args.workers)
     bare = Server("bare", "bench.bare:app", env, scratch / "bare.log", args.workers)
-    servers += [shop, bare]
+    servers += [payments, shop, bare]
     try:
         for server in servers:
             server.start()
+        payments.wait_until_ready("/")
         shop.wait_until_ready("/healthz")
         bare.wait_until_ready("/")
     except ServerError as error:
@@ -181,11 +200,11 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
         return EXIT_SERVER
     say(
         f"shop on {shop.base_url}, bare Flask on {bare.base_url} "
-        f"(gunicorn -w {args.workers} -k sync)"
+        f"(gunicorn -w {args.workers} -k sync), payment sandbox on {payments.base_url}"
     )
     by_server = {"shop": shop, "bare": bare}
 
-    targets = targets_for(catalogue)
+    targets = targets_for(catalogue, args.visitors)
     if args.only:
         unknown = set(args.only) - {t.name for t in targets}
         if unknown:
@@ -196,16 +215,24 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
             return EXIT_PAGE_ERRORS
         targets = [t for t in targets if t.server == "bare" or t.name in args.only]
 
-    # 3. check every page answers, then load
-    problems = precheck(targets, by_server, catalogue)
-    if problems:
-        say("pages did not answer 200 before the load:\n  " + "\n  ".join(problems))
+    # 3. prepare visitors, check every target answers as expected, then load
+    targets, skipped = precheck(targets, by_server)
+    if skipped:
+        say(
+            "skipped, the precheck failed:\n  "
+            + "\n  ".join(f"{name}: {why}" for name, why in skipped.items())
+        )
         say(shop.log_tail())
-        return EXIT_PAGE_ERRORS
+    counts_before = server_counts(url)
     targets, results, failures = measure(args, tool, targets, by_server, scratch)
+    counts_after = server_counts(url)
+    failures = [f"{name}: skipped, precheck failed: {why}" for name, why in skipped.items()] + (
+        failures
+    )
     for server in servers:
         if server.process is not None and server.process.poll() is not None:
             failures.append(f"{server.name} server exited during the run")
+    writes = write_checks(targets, results, counts_before, counts_after, args.connections)
 
     # 4. report
     baseline = baseline_rps(results)
@@ -223,8 +250,9 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
         f"gunicorn -w {args.workers} -k sync; {cpus} CPUs"
     )
     print()
-    print(table(targets, results, baseline))
+    print(table(targets, results, baseline, skipped))
     print(f"(ratio = req/s ÷ {baseline or 0:,.0f}, the mean of the two bare runs)")
+    print(informational_text(targets))
     drift = baseline_drift(results)
     if drift is not None and drift > DRIFT_WARNING:
         print(
@@ -233,12 +261,17 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
         )
     print()
     print(checks_text(checks, results, catalogue.products))
+    if writes:
+        print()
+        print(write_checks_text(writes))
     if failures:
         print()
         print("ERRORS:")
         for failure in failures:
             print(f"  {failure}")
         print(shop.log_tail(40))
+        if "checkout" in results or "checkout" in skipped:
+            print(payments.log_tail(10))
 
     payload = {
         "timestamp": started.isoformat(),
@@ -251,6 +284,8 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "gunicorn": f"-w {args.workers} -k sync",
+            "visitors": args.visitors,
+            "payment_sandbox": "python -m shop.payments.sandbox (no webhook URL)",
             "page_cache_seconds": args.page_cache_seconds,
             "seed": args.seed,
         },
@@ -267,12 +302,22 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
                 "method": t.method,
                 "paths": list(t.paths),
                 "spec_target": t.spec,
+                "informational": t.informational,
+                "expect_status": t.expect_status,
+                "visitors": len(t.visitors) if t.visitors else None,
+                "rotated_fields": {name: len(values) for name, values in t.fields.items()},
                 "ratio_to_bare": ratio(results[t.name], baseline),
                 **results[t.name].as_dict(),
             }
             for t in targets
             if t.name in results
         ],
+        "skipped": [{"name": name, "precheck_error": why} for name, why in skipped.items()],
+        "server_side": {
+            "before_load": counts_before,
+            "after_load": counts_after,
+            "checks": writes,
+        },
         "checks": [c.as_dict() for c in checks],
         "all_targets_passed": bool(checks) and all(c.passed for c in checks),
         "errors": failures,
@@ -319,14 +364,25 @@ def measure(
     failures: list[str] = []
     for target in targets:
         base = by_server[target.server].base_url
+        start = target.precheck_requests  # the precheck sent the indices before it
         try:
+            warmup = None
             if args.warmup > 0 and target.name != "bare-end":
-                runner(target, base, duration=args.warmup, **options)
-            result = runner(target, base, duration=args.duration, **options)
+                warmup = runner(target, base, duration=args.warmup, start=start, **options)
+                start = _next_index(warmup, start)
+            result = runner(target, base, duration=args.duration, start=start, **options)
         except RuntimeError as error:
             failures.append(f"{target.name}: {error}")
             say(f"{target.name}: load run failed: {error}")
             continue
+        if warmup is not None:
+            result.warmup_requests = warmup.requests
+            result.warmup_non_2xx_3xx = warmup.non_2xx_3xx
+            if warmup.non_2xx_3xx:
+                failures.append(
+                    f"{target.name}: {warmup.non_2xx_3xx} non-2xx/3xx responses of "
+                    f"{warmup.requests} during the warm-up"
+                )
         results[target.name] = result
         say(
             f"{target.name:<15} {result.rps:>9,.0f} req/s  p50 {result.p50_ms or 0:7.2f} ms  "
@@ -339,34 +395,38 @@ def measure(
     return targets, results, failures
 
 
-def precheck(targets: list[Target], by_server: dict[str, Server], catalogue) -> list[str]:
-    """GET every path of every target once; return what did not answer 200."""
-    problems = []
+def _next_index(run: Result, start: int) -> int:
+    """Where the next run of a target continues, so it does not repeat requests."""
+    if run.last_index is not None:
+        return run.last_index + 1
+    return start + run.requests
+
+
+def precheck(
+    targets: list[Target], by_server: dict[str, Server]
+) -> tuple[list[Target], dict[str, str]]:
+    """Prepare each target's visitors and send its first requests once.
+
+    Returns the targets to measure (with their visitor fields filled) and, by name,
+    why each other target was skipped: a visitor could not be prepared, or a request
+    got another status than `expect_status` (or redirected elsewhere). Missing page
+    markers (`Target.shows`) are only warned about.
+    """
+    ready, skipped = [], {}
     for target in targets:
-        if not target.precheck:
+        base = by_server[target.server].base_url
+        try:
+            if target.visitors is not None:
+                say(f"{target.name}: preparing {len(target.visitors)} visitors")
+                target = prepare(target, base)
+            for index in range(target.precheck_requests):
+                for warning in check(target, base, index):
+                    say(f"warning: {target.name}: {warning}")
+        except VisitorError as error:
+            skipped[target.name] = str(error)
             continue
-        for path in target.paths:
-            url = by_server[target.server].base_url + path
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    body = response.read().decode("utf-8", "replace")
-                    status = response.status
-            except urllib.error.HTTPError as error:
-                problems.append(f"{target.name}: GET {path} -> HTTP {error.code}")
-                continue
-            except OSError as error:
-                problems.append(f"{target.name}: GET {path} -> {error}")
-                continue
-            if status != 200:
-                problems.append(f"{target.name}: GET {path} -> HTTP {status}")
-            elif target.name == "article":
-                missing = [s for s in catalogue.embedded_products if f"/products/{s}" not in body]
-                if missing:
-                    say(
-                        f"warning: the bench article does not show embedded product(s) "
-                        f"{', '.join(missing)}"
-                    )
-    return problems
+        ready.append(target)
+    return ready, skipped
 
 
 def _loadavg() -> list[float] | None:

@@ -1,9 +1,13 @@
-"""Start and stop the gunicorn servers the benchmark drives.
+"""Start and stop the servers the benchmark drives.
 
-Both the shop and the bare app run under exactly the same command line (sync workers,
-same worker count, warning-level logs, no access log), each on a free port of
-127.0.0.1. Servers run in their own session so a Ctrl-C in the terminal reaches only
-the benchmark, which then stops them itself.
+Both the shop and the bare app run under exactly the same gunicorn command line (sync
+workers, same worker count, warning-level logs, no access log), each on a free port of
+127.0.0.1. A third process, the shop's own Stripe-compatible payment sandbox
+(`python -m shop.payments.sandbox`, `PaymentSandbox` here), answers the Checkout Session
+calls of the checkout target; the shop is pointed at it with `STRIPE_API_BASE` and has
+no `STRIPE_SECRET_KEY`, so it runs in sandbox mode and can never reach real Stripe.
+Servers run in their own session so a Ctrl-C in the terminal reaches only the
+benchmark, which then stops them itself.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - a test value for the local sandbox
 
 
 class ServerError(RuntimeError):
@@ -33,8 +38,14 @@ def free_port() -> int:
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
-    """The benchmark's environment without debug switches, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "GUNICORN_"))}
+    """The benchmark's environment without debug switches or Stripe settings, plus `extra`.
+
+    Dropping every `STRIPE_*` variable matters: with a real `STRIPE_SECRET_KEY` inherited
+    from the shell, the checkout target would create Checkout Sessions at Stripe.
+    """
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "GUNICORN_", "STRIPE_"))
+    }
     env.pop("WEB_CONCURRENCY", None)
     env.update(extra)
     return env
@@ -127,3 +138,31 @@ class Server:
             return "(no server log)"
         tail = "\n".join(text.splitlines()[-lines:])
         return f"--- last lines of {self.log_path} ---\n{tail}" if tail else "(server log empty)"
+
+
+class PaymentSandbox(Server):
+    """The shop's payment sandbox in its own process, on a free port.
+
+    Started without a webhook URL, so the events it would send are only recorded; the
+    checkout target only needs Checkout Sessions to be created.
+    """
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        super().__init__("payments", "shop.payments.sandbox", env, log_path, workers=1)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "shop.payments.sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--webhook-secret",
+            SANDBOX_WEBHOOK_SECRET,
+        ]
+
+    def shop_environment(self) -> dict[str, str]:
+        """What the shop needs to use this sandbox (and no real Stripe key)."""
+        return {"STRIPE_API_BASE": self.base_url, "STRIPE_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET}

@@ -5,8 +5,8 @@ Revises: 0001
 Create Date: 2026-11-25
 
 See shop/catalog/search.py for how the two engines are queried. The PostgreSQL index
-expressions below must stay character-for-character the same as PRODUCT_VECTOR_SQL and
-ARTICLE_VECTOR_SQL there, or the planner cannot use the indexes.
+expressions below must stay the same as PRODUCT_INDEX_SQL and ARTICLE_INDEX_SQL there
+(tests/integration/test_search.py checks), or the planner cannot use the indexes.
 
 SQLite note: the triggers live on `products` and `articles`. A later migration that
 rebuilds one of those tables with batch_alter_table (copy, drop, rename) drops its
@@ -23,13 +23,13 @@ branch_labels = None
 depends_on = None
 
 
-PRODUCT_VECTOR_SQL = (
+PRODUCT_INDEX_SQL = (
     "setweight(to_tsvector('english', coalesce(name, '')), 'A') || "
     "setweight(to_tsvector('english', coalesce(brand, '') || ' ' || coalesce(form, '')), 'B') || "
     "setweight(to_tsvector('english', coalesce(description, '') || ' ' || "
     "coalesce(ingredients, '')), 'C')"
 )
-ARTICLE_VECTOR_SQL = (
+ARTICLE_INDEX_SQL = (
     "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
     "setweight(to_tsvector('english', coalesce(summary, '')), 'B') || "
     "setweight(to_tsvector('english', coalesce(body, '')), 'C')"
@@ -68,8 +68,8 @@ SQLITE_TRIGGERS = {fts: _sqlite_triggers(fts, content, columns)
 def upgrade():
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
-        op.execute(f"CREATE INDEX ix_products_search ON products USING gin (({PRODUCT_VECTOR_SQL}))")
-        op.execute(f"CREATE INDEX ix_articles_search ON articles USING gin (({ARTICLE_VECTOR_SQL}))")
+        op.execute(f"CREATE INDEX ix_products_search ON products USING gin (({PRODUCT_INDEX_SQL}))")
+        op.execute(f"CREATE INDEX ix_articles_search ON articles USING gin (({ARTICLE_INDEX_SQL}))")
     elif dialect == 'sqlite':
         for fts, content, columns in SQLITE_FTS:
             op.execute(

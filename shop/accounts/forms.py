@@ -25,15 +25,22 @@ def _email_field() -> EmailField:
     )
 
 
-class RegisterForm(FlaskForm):
-    email = _email_field()
-    password = PasswordField("Password", validators=[DataRequired("Choose a password."),
-                                                      _strong])
-    confirm = PasswordField(
-        "Repeat the password",
+def _new_password(label: str) -> PasswordField:
+    return PasswordField(label, validators=[DataRequired("Choose a password."), _strong])
+
+
+def _confirm(label: str) -> PasswordField:
+    return PasswordField(
+        label,
         validators=[DataRequired("Repeat the password."),
                     EqualTo("password", "The two passwords do not match.")],
     )
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    password = _new_password("Password")
+    confirm = _confirm("Repeat the password")
 
 
 class LoginForm(FlaskForm):
@@ -43,15 +50,10 @@ class LoginForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired("Enter your current "
-                                                                         "password.")])
-    password = PasswordField("New password", validators=[DataRequired("Choose a password."),
-                                                          _strong])
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired("Repeat the password."),
-                    EqualTo("password", "The two passwords do not match.")],
-    )
+    current = PasswordField("Current password",
+                            validators=[DataRequired("Enter your current password.")])
+    password = _new_password("New password")
+    confirm = _confirm("Repeat the new password")
 
 
 class ResetRequestForm(FlaskForm):
@@ -59,10 +61,5 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Choose a password."),
-                                                          _strong])
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired("Repeat the password."),
-                    EqualTo("password", "The two passwords do not match.")],
-    )
+    password = _new_password("New password")
+    confirm = _confirm("Repeat the new password")

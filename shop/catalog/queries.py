@@ -165,7 +165,10 @@ def list_products(
         stmt = stmt.where(Product.category_id == category.id)
     rank = None
     if q:
-        matches = product_matches(q)
+        # Filters go inside the search so its cap of MAX_MATCHES applies after them.
+        matches = product_matches(
+            q, active_only=True, category_id=category.id if category is not None else None
+        )
         stmt = stmt.join(matches, matches.c.product_id == Product.id)
         rank = matches.c.rank
     order = {

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, send_from_dire
 
 from shop.cache import cached_page
 from shop.catalog import queries
+from shop.catalog.search import MAX_MATCHES
 from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
 
@@ -37,6 +38,7 @@ def product_list():
             sorts=queries.SORTS,
             category=category,
             categories=queries.categories(),
+            search_cap=MAX_MATCHES,
         )
 
     return cached_page(render)

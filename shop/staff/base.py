@@ -9,13 +9,14 @@ from shop.accounts.guards import require_role
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-# The back office's menu: (position, endpoint, label); modules add theirs with `menu_item`.
-MENU: list[tuple[int, str, str]] = []
+# The back office's menu: (position, endpoint, label, admins only); modules add theirs
+# with `menu_item`.
+MENU: list[tuple[int, str, str, bool]] = []
 
 
-def menu_item(position: int, endpoint: str, label: str) -> None:
+def menu_item(position: int, endpoint: str, label: str, *, admin_only: bool = False) -> None:
     if all(entry[1] != endpoint for entry in MENU):
-        MENU.append((position, endpoint, label))
+        MENU.append((position, endpoint, label, admin_only))
         MENU.sort()
 
 
@@ -30,7 +31,11 @@ def menu():
     from flask import current_app
 
     return {
-        "staff_menu": lambda: [(endpoint, label) for _, endpoint, label in MENU],
+        "staff_menu": lambda: [
+            (endpoint, label)
+            for _, endpoint, label, admin_only in MENU
+            if current_user.is_admin or not admin_only
+        ],
         "staff_endpoints": current_app.view_functions,
     }
 

@@ -1,1 +1,107 @@
-"""Back office: users (being built)."""
+"""Back office: admins grant and revoke staff roles (SPEC §8). Admins only.
+
+A role change ends every session the user has, so the new role applies at once rather
+than whenever their cookie happens to expire, and it is audited with the role before
+and after.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import AnyOf
+
+from shop.accounts.guards import admin_required
+from shop.accounts.models import ROLES, User
+from shop.accounts.service import end_sessions
+from shop.checkout.models import Order
+from shop.extensions import db
+from shop.listing import query_arg
+from shop.staff.audit import AuditEntry, audit
+from shop.staff.base import bp, menu_item
+from shop.staff.lists import staff_page
+
+menu_item(50, "staff.users", "Users", admin_only=True)
+
+ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin"}
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        "Role", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        validate_choice=False,
+        validators=[AnyOf(ROLES, message="Choose customer, staff or admin.")],
+    )
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, description="There is no such user.")
+    return user
+
+
+def _user_page(user: User, *, form: RoleForm | None = None, status: int = 200,
+               problem: str | None = None):
+    if form is None:
+        form = RoleForm(formdata=None, role=user.role)
+    orders = db.session.scalar(select(func.count()).select_from(Order)
+                               .where(Order.user_id == user.id))
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "user", AuditEntry.object_id == str(user.id))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(20)
+    ).all()
+    return render_template("staff/users/detail.html", user=user, form=form, orders=orders,
+                           history=history, labels=ROLE_LABELS, problem=problem), status
+
+
+@bp.get("/users/")
+@admin_required
+def users():
+    role = request.args.get("role", "").strip()
+    if role and role not in ROLES:
+        abort(400, description=f"Unknown role. Use one of: {', '.join(ROLES)}.")
+    stmt = select(User).order_by(User.email)
+    if role:
+        stmt = stmt.where(User.role == role)
+    page = staff_page(stmt, search_columns=(User.email,))
+    return render_template("staff/users/list.html", page=page, q=query_arg("q"), role=role,
+                           roles=ROLES, labels=ROLE_LABELS)
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user_detail(user_id: int):
+    return _user_page(_user_or_404(user_id))
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def user_role(user_id: int):
+    """Set a user's role; an admin cannot change their own (so one admin always remains)."""
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        return _user_page(user, form=form, status=422)
+    new_role, old_role = form.role.data, user.role
+    if new_role == old_role:
+        flash(f"{user.email} is already {ROLE_LABELS[new_role].lower()}; nothing changed.",
+              "notice")
+        return redirect(url_for("staff.user_detail", user_id=user.id), 303)
+    if user.id == current_user.id:
+        db.session.rollback()
+        return _user_page(user, form=form, status=409, problem=(
+            "You cannot change your own role. Ask another admin to do it."))
+    user.role = new_role
+    end_sessions(user)
+    audit("change_role", "user", user.id, before={"role": old_role}, after={"role": new_role},
+          summary=f"{user.email}: {old_role} → {new_role}")
+    db.session.commit()
+    flash(f"{user.email} is now {ROLE_LABELS[new_role].lower()}. Their sessions have ended: "
+          "the new role applies when they sign in again.", "success")
+    return redirect(url_for("staff.user_detail", user_id=user.id), 303)

@@ -75,3 +75,24 @@ def test_a_crash_rolls_back_and_shows_the_500_page(database_url, db, monkeypatch
 def test_405_is_a_clear_4xx(client):
     response = client.post("/products/")
     assert response.status_code in (400, 405)
+
+
+def test_a_real_key_turns_the_sandbox_off(database_url, db, monkeypatch):
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_real_looking")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_real")
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.config["PAYMENTS_SANDBOX"] is False
+    assert app.config.get("STRIPE_API_BASE") is None  # the stripe library's own default
+    with app.app_context():
+        html = app.test_client().get("/cart").get_data(as_text=True)
+        csp = app.test_client().get("/cart").headers["Content-Security-Policy"]
+        _db.session.remove()
+        _db.engine.dispose()
+    assert "no real money" not in html
+    assert "form-action 'self' https://checkout.stripe.com" in csp
+
+
+def test_without_a_key_the_sandbox_banner_shows(client, db):
+    html = client.get("/cart").get_data(as_text=True)
+    assert "Test payments — no real money" in html

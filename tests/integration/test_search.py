@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 from sqlalchemy import delete, select, text, update
 
+from shop.catalog import search
 from shop.catalog.models import Product
 from shop.catalog.queries import list_products
 from shop.catalog.search import (
     article_matches,
+    fts5_query,
     is_search_object,
     product_matches,
     rebuild_index,
     search_terms,
+    tsquery_text,
 )
 from shop.content.queries import search_articles
 from tests.factories import make_article, make_product
@@ -69,6 +75,17 @@ def test_last_word_matches_as_a_prefix(catalogue):
     assert names("melat") == ["Sleep Well Tablets"]
 
 
+def test_one_or_two_letters_are_a_word_not_a_prefix(db):
+    product("d3", "Vitamin D Drops", "Sunshine vitamin.")
+    product("dx", "Vitamin Dx Tablets", "Another.")
+    db.session.commit()
+    assert names("vitamin d") == ["Vitamin D Drops"]
+    assert fts5_query(["vitamin", "d"]) == '"vitamin" "d"'
+    assert tsquery_text(["vitamin", "d"]) == "'vitamin' & 'd'"
+    assert fts5_query(["joint", "pai"]) == '"joint" "pai"*'
+    assert tsquery_text(["joint", "pai"]) == "'joint' & 'pai':*"
+
+
 def test_a_name_match_ranks_above_a_description_only_match(db):
     make_product("in-text", name="Herbal Balm", description="Soothes arthritis flare ups.")
     make_product("in-name", name="Arthritis Relief Oil", description="Massage into the skin.")
@@ -85,6 +102,29 @@ def test_relevance_order_and_count_over_many_matches(db):
     assert page.total == 31
     assert len(page.items) == 24
     assert page.items[0].name == "Ginger Chews"
+
+
+def test_matches_are_capped_and_filters_apply_before_the_cap(db, monkeypatch):
+    for i in range(8):
+        product(f"on-{i}", f"Neem Soap {i}", "Neem.", active=i % 2 == 0)
+    db.session.commit()
+    monkeypatch.setattr(search, "MAX_MATCHES", 3)
+    assert len(db.session.execute(select(product_matches("neem"))).all()) == 3
+    active_only = db.session.execute(select(product_matches("neem", active_only=True))).all()
+    assert len(active_only) == 3
+    active_ids = set(db.session.scalars(select(Product.id).where(Product.active.is_(True))))
+    assert {row.product_id for row in active_only} <= active_ids
+    assert list_products(q="neem").total <= 3
+
+
+def test_category_filter_applies_inside_the_match(db):
+    first = product("in-a", "Tulsi Drops", "Tulsi.")
+    product("in-b", "Tulsi Tea", "Tulsi.")
+    db.session.commit()
+    rows = db.session.execute(
+        select(product_matches("tulsi", category_id=first.category_id))
+    ).all()
+    assert [row.product_id for row in rows] == [first.id]
 
 
 def test_inactive_products_are_not_listed(db):
@@ -276,12 +316,24 @@ def test_the_search_objects_exist(db, is_postgres):
                or is_search_object(name, "index") for name in found)
 
 
+def test_migration_indexes_the_expressions_search_queries():
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0002_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.PRODUCT_INDEX_SQL == search.PRODUCT_INDEX_SQL
+    assert migration.ARTICLE_INDEX_SQL == search.ARTICLE_INDEX_SQL
+
+
 def test_postgres_query_uses_the_gin_index(db, is_postgres):
-    """The query repeats the index expression exactly; if they drift, this fails."""
+    """The WHERE clause repeats the index expression exactly; if they drift, this fails."""
     if not is_postgres:
         pytest.skip("PostgreSQL only")
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    for q, table in [("joint pain", "products"), ("spasm", "articles")]:
+    product("herbal", "Herbal Balm", "Herbal.")
+    make_article(title="Herbal Notes", body="Herbal.")
+    db.session.commit()
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables: prove usable
+    for q, table in [("herbal", "products"), ("herbal", "articles")]:
         matches = product_matches(q) if table == "products" else article_matches(q)
         sql = select(matches).compile(db.engine, compile_kwargs={"literal_binds": True})
         plan = "\n".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
