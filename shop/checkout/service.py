@@ -88,7 +88,7 @@ def place_order(cart: Cart, customer: Customer, *, acknowledged: bool,
         customer_key=customer.key, currency=current_app.config["SHOP_CURRENCY"],
         mrp_total=totals.mrp_total, subtotal=totals.subtotal, discount=totals.discount,
         shipping=totals.shipping, tax=totals.tax, total=totals.total,
-        coupon_code=cart.coupon_code if totals.discount or totals.coupon else None,
+        coupon_code=cart.coupon_code if totals.coupon else None,  # validated as ok above
         hold_expires_at=now + HOLD,
     )
     items = {item.line.id: item for item in view.items}

@@ -28,15 +28,12 @@ def staff_only():
 
 @bp.context_processor
 def menu():
-    from flask import current_app
-
     return {
         "staff_menu": lambda: [
             (endpoint, label)
             for _, endpoint, label, admin_only in MENU
             if current_user.is_admin or not admin_only
         ],
-        "staff_endpoints": current_app.view_functions,
     }
 
 

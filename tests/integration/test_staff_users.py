@@ -182,3 +182,19 @@ def test_user_page_shows_the_role_history(admin, db):
     assert 'data-role="customer"' in html
     own = admin.get(f"/staff/users/{user(db, ADMIN).id}").get_data(as_text=True)
     assert "another admin has to change its role" in own
+
+
+def test_the_users_menu_item_shows_to_admins_only(app, db):
+    from tests.conftest import csrf_token_for
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    make_user("plain-staff@example.com", role="staff")
+    make_user("boss@example.com", role="admin")
+    db.session.commit()
+    seen = {}
+    for email in ("plain-staff@example.com", "boss@example.com"):
+        client = app.test_client()
+        client.post("/account/login", data={"csrf_token": csrf_token_for(client),
+                                            "email": email, "password": DEFAULT_PASSWORD})
+        seen[email] = 'href="/staff/users/"' in client.get("/staff/").get_data(as_text=True)
+    assert seen == {"plain-staff@example.com": False, "boss@example.com": True}
