@@ -226,9 +226,8 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
     counts_before = server_counts(url)
     targets, results, failures = measure(args, tool, targets, by_server, scratch)
     counts_after = server_counts(url)
-    failures = [f"{name}: skipped, precheck failed: {why}" for name, why in skipped.items()] + (
-        failures
-    )
+    skip_notes = [f"{name}: skipped, precheck failed: {why}" for name, why in skipped.items()]
+    failures = skip_notes + failures
     for server in servers:
         if server.process is not None and server.process.poll() is not None:
             failures.append(f"{server.name} server exited during the run")
@@ -252,7 +251,8 @@ def run(args: argparse.Namespace, scratch: Path, servers: list[Server]) -> int:
     print()
     print(table(targets, results, baseline, skipped))
     print(f"(ratio = req/s ÷ {baseline or 0:,.0f}, the mean of the two bare runs)")
-    print(informational_text(targets))
+    if note := informational_text(targets):
+        print(note)
     drift = baseline_drift(results)
     if drift is not None and drift > DRIFT_WARNING:
         print(

@@ -223,17 +223,25 @@ _COUNTS = {
 
 
 def server_counts(url: str) -> dict[str, int | None]:
-    """What the cart targets write, counted in the database (None when unreadable)."""
-    engine = create_engine(url)
-    counts: dict[str, int | None] = {}
+    """What the cart targets write, counted in the database (None when unreadable).
+
+    Informational only: a renamed table or an unreachable database gives None values,
+    never an exception that would stop the run.
+    """
+    counts: dict[str, int | None] = dict.fromkeys(_COUNTS)
+    try:
+        engine = create_engine(url)
+    except Exception:  # noqa: BLE001
+        return counts
     try:
         with engine.connect() as conn:
             for name, sql in _COUNTS.items():
                 try:
                     counts[name] = int(conn.execute(text(sql)).scalar() or 0)
-                except Exception:  # noqa: BLE001 - a renamed table must not stop the report
+                except Exception:  # noqa: BLE001
                     conn.rollback()
-                    counts[name] = None
+    except Exception:  # noqa: BLE001
+        pass
     finally:
         engine.dispose()
     return counts

@@ -41,6 +41,7 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # it logs every request at INFO
 
 
 def register_extensions(app: Flask) -> None:

@@ -307,7 +307,9 @@ def price_cart(
     lines = db.session.scalars(
         select(CartLine)
         .where(CartLine.cart_id == cart.id)
-        .options(joinedload(CartLine.variant).joinedload(Variant.product))
+        .options(
+            joinedload(CartLine.variant).joinedload(Variant.product).selectinload(Product.images)
+        )
         .order_by(CartLine.id)
     ).all()
     sales = discounts.active_sales(now)

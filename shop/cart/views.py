@@ -27,10 +27,13 @@ def render_cart(status: int = 200, error: str | None = None):
     cart = service.current_cart()
     view = service.price_cart(cart, customer_key())
     service.remember_count(cart)
+    html = render_template("cart/cart.html", view=view, error=error)
     if status == 200:
+        # Commit after rendering: committing first would expire every loaded line and
+        # make the template load them again one by one.
         service.acknowledge_prices(view)
         db.session.commit()
-    return render_template("cart/cart.html", view=view, error=error), status
+    return html, status
 
 
 def refuse(error: CartError):

@@ -48,3 +48,25 @@ def test_product_page_query_count_does_not_grow_with_variants(client, db, count_
     assert _queries_for(client, count_queries, "/products/one-variant") == _queries_for(
         client, count_queries, "/products/five-variants"
     )
+
+
+def test_cart_page_query_count_does_not_grow_with_lines(client, db, count_queries):
+    from tests.conftest import csrf_token_for
+
+    variants = [make_product(f"cart-{i}").variants[0] for i in range(6)]
+    db.session.commit()
+    token = csrf_token_for(client)
+
+    def add(variant):
+        client.post("/cart/add", data={"csrf_token": token, "variant_id": variant.id,
+                                       "quantity": "1"})
+
+    add(variants[0])
+    client.get("/cart")  # let the first view acknowledge its prices
+    one = _queries_for(client, count_queries, "/cart")
+    for variant in variants[1:]:
+        add(variant)
+    client.get("/cart")
+    six = _queries_for(client, count_queries, "/cart")
+    assert six == one, (one, six)
+    assert one >= 3
