@@ -74,3 +74,40 @@ def test_ten_parallel_checkouts_with_a_single_use_coupon(app, db, sandbox):
     assert coupon.uses == 1
     assert db.session.scalars(select(CouponRedemption.state)).all() == ["held"]
     assert db.session.get(Variant, variant_id).stock == 99
+
+
+def test_webhook_and_success_page_completing_at_once_pay_the_order_once(app, db, sandbox):
+    from shop.checkout.models import OrderEvent
+    from shop.mail import OutboxMessage
+    from tests.payments import deliver, event_body
+
+    variant_id = make_product("race", stock=10, mrp=10000, price=9000).variants[0].id
+    db.session.commit()
+    ((shopper, token, email),) = _shoppers(app, variant_id, 1)
+    placed = shopper.post("/checkout", data={"csrf_token": token, "email": email})
+    session_id = placed.headers["Location"].rsplit("/", 1)[1]
+    sandbox.act(session_id, "pay")
+    (event,) = [event_body(r) for r in sandbox.events("checkout.session.completed")]
+    stripe_client = app.test_client()
+    start = threading.Barrier(6)
+
+    def webhook():
+        start.wait()
+        return deliver(stripe_client, event).status_code
+
+    def success_page():
+        start.wait()
+        return shopper.get(f"/checkout/success?session_id={session_id}").status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(webhook) for _ in range(3)] + [
+            pool.submit(success_page) for _ in range(3)]
+        statuses = [f.result() for f in futures]
+    assert statuses[:3] == [200] * 3 and statuses[3:] == [303] * 3
+    db.session.expire_all()
+    order = db.session.scalars(select(Order)).one()
+    assert order.state == "paid"
+    paid = db.session.scalars(select(OrderEvent).where(OrderEvent.to_state == "paid",
+                                                       OrderEvent.from_state != "paid")).all()
+    assert len(paid) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
