@@ -81,7 +81,7 @@ def upgrade():
             # Index the rows that are already there.
             op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     else:
-        raise NotImplementedError(f"full-text search is not set up for {dialect}")
+        raise RuntimeError(f"full-text search supports SQLite and PostgreSQL, not {dialect}")
 
 
 def downgrade():

@@ -17,22 +17,17 @@ from shop.discounts.models import Coupon
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import (
-    DEFAULT_PASSWORD,
     make_article,
     make_category,
     make_condition,
     make_product,
     make_user,
 )
+from tests.helpers import log_in
 
 # --- helpers ------------------------------------------------------------------------------
 
 
-def log_in(client, email: str) -> None:
-    response = client.post("/account/login", data={
-        "csrf_token": csrf_token_for(client), "email": email, "password": DEFAULT_PASSWORD,
-    })
-    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 @pytest.fixture()

@@ -10,22 +10,14 @@ from sqlalchemy import func, select
 from shop.content.models import Article, Doctor
 from shop.demo import seed_demo
 from shop.staff.audit import AuditEntry
-from tests.conftest import csrf_token_for
 from tests.factories import (
-    DEFAULT_PASSWORD,
     make_article,
     make_condition,
     make_doctor,
     make_product,
     make_user,
 )
-
-
-def log_in(client, email: str) -> str:
-    response = client.post("/account/login", data={
-        "csrf_token": csrf_token_for(client), "email": email, "password": DEFAULT_PASSWORD})
-    assert response.status_code == 303
-    return csrf_token_for(client)  # the session is renewed at sign-in
+from tests.helpers import log_in
 
 
 @pytest.fixture()

@@ -12,16 +12,12 @@ from shop.catalog.models import Product, Variant
 from shop.staff.audit import AuditEntry
 from shop.staff.csv_io import MAX_CSV_BYTES
 from tests.conftest import csrf_token_for
-from tests.factories import DEFAULT_PASSWORD, make_product, make_user
+from tests.factories import make_product, make_user
+from tests.helpers import log_in
 
 HEADER = "sku,product_slug,product_name,variant_label,mrp,price,stock,active"
 
 
-def log_in(client, email: str) -> None:
-    response = client.post("/account/login", data={
-        "csrf_token": csrf_token_for(client), "email": email, "password": DEFAULT_PASSWORD,
-    })
-    assert response.status_code == 303
 
 
 @pytest.fixture()

@@ -14,7 +14,8 @@ from shop.demo import seed_demo
 from shop.payments.models import Refund
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
+from tests.helpers import log_in as login
 from tests.integration.test_checkout import fill_cart, pay, place, session_id_of
 
 
@@ -24,12 +25,6 @@ def demo(db):
     db.session.commit()
 
 
-def login(client, email: str):
-    response = client.post("/account/login", data={"csrf_token": csrf_token_for(client),
-                                                   "email": email,
-                                                   "password": DEFAULT_PASSWORD})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return response
 
 
 @pytest.fixture()

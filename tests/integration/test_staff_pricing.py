@@ -13,14 +13,8 @@ from shop.demo import seed_demo
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
-from tests.factories import DEFAULT_PASSWORD, make_category, make_product, make_user
-
-
-def log_in(client, email: str) -> str:
-    response = client.post("/account/login", data={
-        "csrf_token": csrf_token_for(client), "email": email, "password": DEFAULT_PASSWORD})
-    assert response.status_code == 303
-    return csrf_token_for(client)  # the session is renewed at sign-in
+from tests.factories import make_category, make_product, make_user
+from tests.helpers import log_in
 
 
 @pytest.fixture()

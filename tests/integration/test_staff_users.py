@@ -11,15 +11,11 @@ from shop.accounts.models import User
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.helpers import log_in as login
 
 ADMIN = "boss@example.com"
 
 
-def login(client, email: str) -> None:
-    response = client.post("/account/login", data={"csrf_token": csrf_token_for(client),
-                                                   "email": email,
-                                                   "password": DEFAULT_PASSWORD})
-    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 def user(db, email: str) -> User:
@@ -186,7 +182,7 @@ def test_user_page_shows_the_role_history(admin, db):
 
 def test_the_users_menu_item_shows_to_admins_only(app, db):
     from tests.conftest import csrf_token_for
-    from tests.factories import DEFAULT_PASSWORD, make_user
+    from tests.factories import make_user
 
     make_user("plain-staff@example.com", role="staff")
     make_user("boss@example.com", role="admin")
