@@ -54,6 +54,19 @@ class ImportForm(FlaskForm):
 # --- export -------------------------------------------------------------------------------
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula. Export writes such
+# text with a leading apostrophe (which spreadsheets hide) and import takes it off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def uninert(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 @bp.get("/products/export.csv")
 def products_export():
     """Every variant with its product, in the columns the import reads back."""
@@ -67,8 +80,8 @@ def products_export():
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for sku, slug, name, label, mrp, price, stock, active in rows:
-        writer.writerow([sku, slug, name, label, rupees_text(mrp), rupees_text(price), stock,
-                         "true" if active else "false"])
+        writer.writerow([sku, slug, inert(name), inert(label), rupees_text(mrp),
+                         rupees_text(price), stock, "true" if active else "false"])
     filename = f"products-{date.today().isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -163,6 +176,8 @@ def parse_rows(records: list[tuple[int, list[str]]], positions: dict[str, int],
             errors.append((line, f"expected {len(COLUMNS)} values, found {len(values)}."))
             continue
         cell = {name: values[positions[name]].strip() for name in COLUMNS}
+        cell["product_name"] = uninert(cell["product_name"])
+        cell["variant_label"] = uninert(cell["variant_label"])
         problems = []
         problem = sku_problem(cell["sku"])
         if problem:

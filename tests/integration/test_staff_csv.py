@@ -243,3 +243,20 @@ def test_the_csv_urls_are_for_staff_only(app, client, db):
     log_in(client, "shopper@example.com")
     assert client.get("/staff/products/export.csv").status_code == 403
     assert upload(client, HEADER).status_code == 403
+
+
+def test_text_that_looks_like_a_formula_is_exported_inert_and_round_trips(staff, db):
+    product = make_product("formula", name="=HYPERLINK(\"http://x\")",
+                           variants=[{"label": "+1 pack", "mrp": 1000, "price": 900}])
+    db.session.commit()
+    exported = staff.get("/staff/products/export.csv").get_data(as_text=True)
+    row = next(r for r in csv.DictReader(io.StringIO(exported)) if r["product_slug"] == "formula")
+    assert row["product_name"] == "'=HYPERLINK(\"http://x\")"
+    assert row["variant_label"] == "'+1 pack"
+    before = state(db)
+    response = upload(staff, exported)
+    assert response.status_code in (200, 303)
+    assert state(db) == before
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).name == "=HYPERLINK(\"http://x\")"
+    assert audit_entries(db) == []
