@@ -16,7 +16,7 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.listing import query_arg
 from shop.staff.audit import AuditEntry
-from shop.staff.base import bp, menu_item
+from shop.staff.base import bp, get_or_404, menu_item
 from shop.staff.lists import staff_page
 
 menu_item(60, "staff.audit_log", "Audit log")
@@ -72,9 +72,7 @@ def audit_log():
 
 @bp.get("/audit/<int:entry_id>")
 def audit_entry(entry_id: int):
-    entry = db.session.get(AuditEntry, entry_id)
-    if entry is None:
-        abort(404, description="There is no such audit entry.")
+    entry = get_or_404(AuditEntry, entry_id)
     fields = sorted((entry.before or {}).keys() | (entry.after or {}).keys())
     return render_template("staff/audit/detail.html", entry=entry, fields=fields,
                            changed=set(entry.changed_fields), show_value=show_value)

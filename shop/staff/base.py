@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+
+from flask import Blueprint, abort
 from flask_login import current_user
 
 from shop.accounts.guards import require_role
+from shop.extensions import db
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -35,6 +38,18 @@ def menu():
             if current_user.is_admin or not admin_only
         ],
     }
+
+
+MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL refuses to compare with them
+
+
+def get_or_404(model, object_id: int):
+    """The row with this primary key, or 404 (also for ids no table can hold)."""
+    obj = db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+    if obj is None:
+        kind = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower()  # ProductImage → …
+        abort(404, description=f"There is no such {kind}.")
+    return obj
 
 
 def actor() -> str:

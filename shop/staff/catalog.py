@@ -53,7 +53,7 @@ from shop.extensions import db
 from shop.listing import choice_arg
 from shop.pricing.money import format_money, parse_rupees, rupees_text
 from shop.staff.audit import audit, snapshot
-from shop.staff.base import bp, menu_item
+from shop.staff.base import bp, get_or_404, menu_item
 from shop.staff.lists import staff_page
 
 menu_item(10, "staff.product_list", "Products")
@@ -70,7 +70,6 @@ MAX_STOCK = 1_000_000
 MAX_PER_ORDER = 999
 MAX_VARIANTS = 50
 MAX_TEXT = 20_000
-MAX_ID = 2**31 - 1  # larger ids cannot exist; SQLite cannot even bind some of them
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -86,15 +85,6 @@ _BAD_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, Typ
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def get_or_404(model, object_id: int):
-    """The row with this primary key, or 404 (also for ids no table can hold)."""
-    obj = db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
-    if obj is None:
-        kind = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower()  # ProductImage → …
-        abort(404, description=f"There is no such {kind}.")
-    return obj
 
 
 def add_error(target, message: str) -> None:

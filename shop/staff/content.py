@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date, timedelta, timezone
 from types import SimpleNamespace
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +45,7 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.listing import choice_arg, query_arg
 from shop.staff.audit import audit, snapshot
-from shop.staff.base import bp, menu_item
+from shop.staff.base import bp, get_or_404, menu_item
 from shop.staff.lists import staff_page
 
 menu_item(20, "staff.articles", "Articles")
@@ -88,13 +88,6 @@ def _optional_id(value) -> int | None:
 
 def _today_in_india() -> date:
     return utcnow().astimezone(INDIA).date()
-
-
-def _get_or_404(model, object_id: int, what: str):
-    item = db.session.get(model, object_id)
-    if item is None:
-        abort(404, description=f"There is no {what} with that id.")
-    return item
 
 
 def _slug_taken(model, slug: str, current) -> bool:
@@ -261,7 +254,7 @@ def article_new():
 
 @bp.route("/articles/<int:article_id>", methods=["GET", "POST"])
 def article_edit(article_id: int):
-    return _edit_article(_get_or_404(Article, article_id, "article"))
+    return _edit_article(get_or_404(Article, article_id))
 
 
 def _edit_article(article: Article | None):
@@ -331,7 +324,7 @@ def _publication(article: Article) -> dict:
 
 @bp.post("/articles/<int:article_id>/publish")
 def article_publish(article_id: int):
-    article = _get_or_404(Article, article_id, "article")
+    article = get_or_404(Article, article_id)
     if article.published:
         flash("That article is already published.", "notice")
         return redirect(url_for("staff.article_edit", article_id=article.id), 303)
@@ -354,7 +347,7 @@ def article_publish(article_id: int):
 
 @bp.post("/articles/<int:article_id>/unpublish")
 def article_unpublish(article_id: int):
-    article = _get_or_404(Article, article_id, "article")
+    article = get_or_404(Article, article_id)
     if not article.published:
         flash("That article is already a draft.", "notice")
         return redirect(url_for("staff.article_edit", article_id=article.id), 303)
@@ -438,7 +431,7 @@ def doctor_new():
 
 @bp.route("/doctors/<int:doctor_id>", methods=["GET", "POST"])
 def doctor_edit(doctor_id: int):
-    return _edit_doctor(_get_or_404(Doctor, doctor_id, "doctor"))
+    return _edit_doctor(get_or_404(Doctor, doctor_id))
 
 
 def _edit_doctor(doctor: Doctor | None):

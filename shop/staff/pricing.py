@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +45,7 @@ from shop.extensions import db
 from shop.listing import query_arg
 from shop.pricing.money import format_money, parse_rupees, rupees_text
 from shop.staff.audit import audit, snapshot
-from shop.staff.base import bp, menu_item
+from shop.staff.base import bp, get_or_404, menu_item
 from shop.staff.lists import staff_page
 
 menu_item(30, "staff.sales", "Sales")
@@ -69,13 +69,6 @@ STATE_ORDER = (CouponRedemption.HELD, CouponRedemption.FINAL, CouponRedemption.R
 def _clean(value):
     """Trim typed text and drop NUL characters (PostgreSQL cannot store them)."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
-def _get_or_404(model, object_id: int, what: str):
-    item = db.session.get(model, object_id)
-    if item is None:
-        abort(404, description=f"There is no {what} with that id.")
-    return item
 
 
 class RupeesField(StringField):
@@ -301,7 +294,7 @@ def sale_new():
 
 @bp.route("/sales/<int:sale_id>", methods=["GET", "POST"])
 def sale_edit(sale_id: int):
-    return _edit_sale(_get_or_404(Sale, sale_id, "sale"))
+    return _edit_sale(get_or_404(Sale, sale_id))
 
 
 def _edit_sale(sale: Sale | None):
@@ -330,7 +323,7 @@ def _edit_sale(sale: Sale | None):
 
 @bp.post("/sales/<int:sale_id>/delete")
 def sale_delete(sale_id: int):
-    sale = _get_or_404(Sale, sale_id, "sale")
+    sale = get_or_404(Sale, sale_id)
     before = _sale_state(sale)
     audit("delete", "sale", sale.id, before=before, after=None,
           summary=f"Deleted the sale {sale.name}")
@@ -438,7 +431,7 @@ def coupon_new():
 
 @bp.route("/coupons/<int:coupon_id>/edit", methods=["GET", "POST"])
 def coupon_edit(coupon_id: int):
-    return _edit_coupon(_get_or_404(Coupon, coupon_id, "coupon"))
+    return _edit_coupon(get_or_404(Coupon, coupon_id))
 
 
 def _edit_coupon(coupon: Coupon | None):
@@ -487,7 +480,7 @@ def _edit_coupon(coupon: Coupon | None):
 @bp.get("/coupons/<int:coupon_id>")
 def coupon_detail(coupon_id: int):
     """The coupon's settings and its uses: counts by state and each redemption."""
-    coupon = _get_or_404(Coupon, coupon_id, "coupon")
+    coupon = get_or_404(Coupon, coupon_id)
     counts = dict.fromkeys(STATE_ORDER, 0)
     counts.update(
         db.session.execute(

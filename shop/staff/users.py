@@ -21,7 +21,7 @@ from shop.checkout.models import Order
 from shop.extensions import db
 from shop.listing import query_arg
 from shop.staff.audit import AuditEntry, audit
-from shop.staff.base import bp, menu_item
+from shop.staff.base import bp, get_or_404, menu_item
 from shop.staff.lists import staff_page
 
 menu_item(50, "staff.users", "Users", admin_only=True)
@@ -38,10 +38,7 @@ class RoleForm(FlaskForm):
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404, description="There is no such user.")
-    return user
+    return get_or_404(User, user_id)
 
 
 def _user_page(user: User, *, form: RoleForm | None = None, status: int = 200,

@@ -343,6 +343,23 @@ def test_every_staff_route_is_for_staff_only(app, client, db):
     assert staff.get("/staff/").status_code == 200
 
 
+def test_staff_urls_with_ids_no_table_can_hold_are_404(app, client, db):
+    """PostgreSQL refuses to compare an integer column with 99999999999: never a 500."""
+    make_user("boss@example.com", role="admin")
+    db.session.commit()
+    login(client, "boss@example.com")
+    with app.test_request_context():
+        urls = [url_for(rule.endpoint, **{name: 99_999_999_999 for name in rule.arguments})
+                for rule in app.url_map.iter_rules()
+                if rule.rule.startswith("/staff") and "GET" in rule.methods
+                and rule.arguments
+                and all(type(rule._converters[n]).__name__ == "IntegerConverter"
+                        for n in rule.arguments)]
+    assert urls
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+
+
 def test_staff_dashboard_shows_low_stock_and_drafts(client, db):
     make_user("staff@example.com", role="staff")
     make_product("nearly-gone", name="Nearly Gone Balm", stock=2)
