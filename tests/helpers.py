@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import DEFAULT_PASSWORD
 
@@ -12,3 +15,20 @@ def log_in(client, email: str, password: str = DEFAULT_PASSWORD) -> str:
         "csrf_token": csrf_token_for(client), "email": email, "password": password})
     assert response.status_code == 303, response.get_data(as_text=True)
     return csrf_token_for(client)
+
+
+def post(client, url: str, **data):
+    """POST a form with the client's CSRF token (set as `client.token` by the fixture)."""
+    return client.post(url, data={"csrf_token": client.token, **data})
+
+
+def count(db, model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def audits(db, object_type: str) -> list[AuditEntry]:
+    """The audit entries about one kind of object, oldest first."""
+    db.session.expire_all()
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id)))

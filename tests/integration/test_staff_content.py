@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shop.content.models import Article, Doctor
 from shop.demo import seed_demo
-from shop.staff.audit import AuditEntry
 from tests.factories import (
     make_article,
     make_condition,
@@ -17,7 +16,7 @@ from tests.factories import (
     make_product,
     make_user,
 )
-from tests.helpers import log_in
+from tests.helpers import audits, count, log_in, post
 
 
 @pytest.fixture()
@@ -29,19 +28,10 @@ def staff(client, db):
     return client
 
 
-def post(client, url: str, **data):
-    return client.post(url, data={"csrf_token": client.token, **data})
 
 
-def count(db, model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
-def audits(db, object_type: str) -> list[AuditEntry]:
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id)))
 
 
 def article_fields(**overrides) -> dict:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shop.checkout.models import Order
 from shop.demo import seed_demo
@@ -14,7 +14,7 @@ from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import make_category, make_product, make_user
-from tests.helpers import log_in
+from tests.helpers import audits, count, log_in, post
 
 
 @pytest.fixture()
@@ -34,19 +34,10 @@ def shopper(app, db):
     return client
 
 
-def post(client, url: str, **data):
-    return client.post(url, data={"csrf_token": client.token, **data})
 
 
-def count(db, model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
-def audits(db, object_type: str) -> list[AuditEntry]:
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id)))
 
 
 def total(html: str, name: str) -> str:
