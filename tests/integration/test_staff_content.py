@@ -28,12 +28,6 @@ def staff(client, db):
     return client
 
 
-
-
-
-
-
-
 def article_fields(**overrides) -> dict:
     fields = {
         "slug": "back-pain-basics", "title": "Back Pain Basics",

@@ -34,12 +34,6 @@ def shopper(app, db):
     return client
 
 
-
-
-
-
-
-
 def total(html: str, name: str) -> str:
     match = re.search(rf'data-total="{name}">([^<]+)<', html)
     return match.group(1) if match else ""
