@@ -29,6 +29,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check shop tests bench
+	$(VENV)/bin/ruff format --check shop tests bench
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

@@ -58,13 +58,18 @@ def rebuild_search_command() -> None:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["customer", "staff", "admin"]), default="customer",
-              show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["customer", "staff", "admin"]),
+    default="customer",
+    show_default=True,
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     """Create an account with EMAIL and a role."""
     from shop.accounts.passwords import password_problem
-    from shop.accounts.service import AccountError, create_user
+    from shop.accounts.service import create_user
+    from shop.errors import ShopError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -75,7 +80,7 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
         raise click.ClickException(f"Password refused: {problem}")
     try:
         user = create_user(email, password, role)
-    except AccountError as error:
+    except ShopError as error:
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"Created {user.email} with role {user.role}.")
@@ -88,8 +93,10 @@ def expire_orders_command() -> None:
 
     cancelled = expire_overdue()
     db.session.commit()
-    click.echo(f"Cancelled {len(cancelled)} expired order(s)"
-               + (": " + ", ".join(cancelled) if cancelled else "."))
+    click.echo(
+        f"Cancelled {len(cancelled)} expired order(s)"
+        + (": " + ", ".join(cancelled) if cancelled else ".")
+    )
 
 
 def init_commands(app: Flask) -> None:

@@ -58,8 +58,12 @@ def robots():
 @bp.get("/sitemap.xml")
 def sitemap():
     base = current_app.config["SHOP_BASE_URL"]
-    urls = [base + url_for("core.home"), base + url_for("content.article_list"),
-            base + url_for("catalog.product_list"), base + url_for("content.doctor_list")]
+    urls = [
+        base + url_for("core.home"),
+        base + url_for("content.article_list"),
+        base + url_for("catalog.product_list"),
+        base + url_for("content.doctor_list"),
+    ]
     for slug in db.session.scalars(select(Article.slug).where(Article.published.is_(True))):
         urls.append(base + url_for("content.article", slug=slug))
     for slug in db.session.scalars(select(Condition.slug)):

@@ -25,7 +25,8 @@ def main() -> None:
             from shop.payments.sandbox import SandboxServer
 
             SandboxServer(
-                "127.0.0.1", SANDBOX_PORT,
+                "127.0.0.1",
+                SANDBOX_PORT,
                 webhook_url=f"http://{HOST}:{PORT}/stripe/webhook",
                 webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
             ).start()

@@ -20,6 +20,19 @@ TITLES = {
 }
 
 
+class ShopError(Exception):
+    """A request the shop refuses, raised by services with plain values.
+
+    `status` is the HTTP status the edge answers with (400 malformed, 404 unknown,
+    409 conflict, 422 invalid value, 429 too many); `message` is shown to the person.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def _render(status: int, message: str):
     title = TITLES.get(status, "Something went wrong")
     if request.accept_mimetypes.best == "application/json":
@@ -30,8 +43,16 @@ def _render(status: int, message: str):
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return _render(400, "The form was missing its security token or it had expired. "
-                       "Go back, reload the page and try again.")
+        return _render(
+            400,
+            "The form was missing its security token or it had expired. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(ShopError)
+    def shop_error(error: ShopError):
+        db.session.rollback()
+        return _render(error.status, error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -67,8 +67,9 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def sandbox_server():
     """The project's Stripe-compatible sandbox on a free local port, for the whole run."""
-    server = SandboxServer(webhook_url=None, webhook_secret=WEBHOOK_SECRET,
-                           retry_delays=(0.05, 0.1, 0.2, 0.4)).start()
+    server = SandboxServer(
+        webhook_url=None, webhook_secret=WEBHOOK_SECRET, retry_delays=(0.05, 0.1, 0.2, 0.4)
+    ).start()
     yield server
     server.stop()
 
@@ -184,7 +185,6 @@ def live_server(app, db):
     finally:
         server.shutdown()
         thread.join(timeout=5)
-
 
 
 def csrf_token_for(client) -> str:

@@ -68,8 +68,9 @@ def make_product(
         )
     if image:
         product.images.append(
-            ProductImage(path="img/products/joint-capsule.svg", alt=product.name,
-                         width=400, height=400)
+            ProductImage(
+                path="img/products/joint-capsule.svg", alt=product.name, width=400, height=400
+            )
         )
     db.session.add(product)
     db.session.flush()
@@ -78,8 +79,11 @@ def make_product(
 
 def make_condition(slug: str | None = None, name: str | None = None) -> Condition:
     n = _n()
-    condition = Condition(slug=slug or f"condition-{n}", name=name or f"Condition {n}",
-                          summary="About this condition.")
+    condition = Condition(
+        slug=slug or f"condition-{n}",
+        name=name or f"Condition {n}",
+        summary="About this condition.",
+    )
     db.session.add(condition)
     db.session.flush()
     return condition
@@ -132,8 +136,9 @@ def make_article(
 DEFAULT_PASSWORD = "correct horse battery"
 
 
-def make_user(email: str | None = None, *, role: str = "customer",
-              password: str = DEFAULT_PASSWORD):
+def make_user(
+    email: str | None = None, *, role: str = "customer", password: str = DEFAULT_PASSWORD
+):
     from shop.accounts.service import create_user
 
     return create_user(email or f"user{_n()}@example.com", password, role)

@@ -11,8 +11,10 @@ from tests.factories import DEFAULT_PASSWORD
 
 def log_in(client, email: str, password: str = DEFAULT_PASSWORD) -> str:
     """Sign in through the form; return the renewed session's CSRF token."""
-    response = client.post("/account/login", data={
-        "csrf_token": csrf_token_for(client), "email": email, "password": password})
+    response = client.post(
+        "/account/login",
+        data={"csrf_token": csrf_token_for(client), "email": email, "password": password},
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     return csrf_token_for(client)
 
@@ -30,5 +32,8 @@ def count(db, model) -> int:
 def audits(db, object_type: str) -> list[AuditEntry]:
     """The audit entries about one kind of object, oldest first."""
     db.session.expire_all()
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id)
+        )
+    )

@@ -19,8 +19,10 @@ class SandboxControl:
 
     def post(self, path: str, data: dict | None = None) -> dict:
         request = urllib.request.Request(
-            self.base_url + "/_sandbox" + path, data=json.dumps(data or {}).encode(),
-            headers={"Content-Type": "application/json"}, method="POST",
+            self.base_url + "/_sandbox" + path,
+            data=json.dumps(data or {}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
@@ -48,8 +50,13 @@ class SandboxControl:
         self.point_webhooks_at(None)
 
 
-def signed(event: dict, *, secret: str = WEBHOOK_SECRET, at: int | None = None,
-           payload: bytes | None = None) -> tuple[bytes, dict]:
+def signed(
+    event: dict,
+    *,
+    secret: str = WEBHOOK_SECRET,
+    at: int | None = None,
+    payload: bytes | None = None,
+) -> tuple[bytes, dict]:
     """The body and headers Stripe would send for `event`."""
     body = payload if payload is not None else json.dumps(event).encode()
     header = sign_payload(body, secret, at if at is not None else int(time.time()))

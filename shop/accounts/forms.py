@@ -19,8 +19,11 @@ def _strong(form, field) -> None:
 def _email_field() -> EmailField:
     return EmailField(
         "E-mail",
-        validators=[DataRequired("Enter your e-mail address."), Length(max=254),
-                    Email("Enter a valid e-mail address.", check_deliverability=False)],
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Length(max=254),
+            Email("Enter a valid e-mail address.", check_deliverability=False),
+        ],
         filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
     )
 
@@ -32,8 +35,10 @@ def _new_password(label: str) -> PasswordField:
 def _confirm(label: str) -> PasswordField:
     return PasswordField(
         label,
-        validators=[DataRequired("Repeat the password."),
-                    EqualTo("password", "The two passwords do not match.")],
+        validators=[
+            DataRequired("Repeat the password."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
     )
 
 
@@ -45,13 +50,15 @@ class RegisterForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = _email_field()
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
-                                                      Length(max=MAX_LENGTH)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)]
+    )
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Current password",
-                            validators=[DataRequired("Enter your current password.")])
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
     password = _new_password("New password")
     confirm = _confirm("Repeat the new password")
 

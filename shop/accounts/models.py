@@ -21,9 +21,7 @@ ROLES = ("customer", "staff", "admin")
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role_known"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case

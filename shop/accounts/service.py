@@ -18,17 +18,11 @@ from shop.accounts.models import ROLES, User
 from shop.accounts.passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from shop.cart import service as cart_service
 from shop.database import utcnow
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.mail import send_mail
 
 RESET_SALT = "password-reset"
-
-
-class AccountError(Exception):
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def find_user(email: str) -> User | None:
@@ -38,12 +32,13 @@ def find_user(email: str) -> User | None:
 def create_user(email: str, password: str, role: str = "customer") -> User:
     """Create an account; refuses an e-mail that already has one."""
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        raise ShopError(422, f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
     email = email.strip().lower()
     if find_user(email) is not None:
-        raise AccountError(
+        raise ShopError(
+            422,
             "This e-mail address cannot be used to register. If it is yours, sign in or "
-            "reset your password."
+            "reset your password.",
         )
     user = User(email=email, password_hash=hash_password(password), role=role)
     db.session.add(user)
@@ -95,7 +90,7 @@ def log_out(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not right.")
+        raise ShopError(422, "Your current password is not right.")
     user.password_hash = hash_password(new)
     end_sessions(user)
     db.session.flush()
@@ -119,21 +114,23 @@ def make_reset_token(user: User) -> str:
 
 
 def user_for_reset_token(token: str) -> User:
-    """The user a reset token belongs to; AccountError when forged, expired or used."""
+    """The user a reset token belongs to; ShopError when forged, expired or used."""
     if len(token) > 512:
-        raise AccountError("This reset link is not valid.", 400)
+        raise ShopError(400, "This reset link is not valid.")
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
-        raise AccountError("This reset link has expired. Ask for a new one.", 400) from None
+        raise ShopError(400, "This reset link has expired. Ask for a new one.") from None
     except BadSignature:
-        raise AccountError("This reset link is not valid.", 400) from None
+        raise ShopError(400, "This reset link is not valid.") from None
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or not hmac.compare_digest(
-        str(data.get("fp")), _fingerprint(user)
+    if (
+        user is None
+        or not user.active
+        or not hmac.compare_digest(str(data.get("fp")), _fingerprint(user))
     ):
-        raise AccountError("This reset link has already been used or is not valid.", 400)
+        raise ShopError(400, "This reset link has already been used or is not valid.")
     return user
 
 

@@ -14,7 +14,8 @@ from shop.accounts.forms import (
     ResetForm,
     ResetRequestForm,
 )
-from shop.accounts.service import AccountError, safe_next
+from shop.accounts.service import safe_next
+from shop.errors import ShopError
 from shop.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -47,7 +48,7 @@ def register():
         return _invalid(form, "accounts/register.html", status)
     try:
         user = service.create_user(form.email.data, form.password.data)
-    except AccountError as error:
+    except ShopError as error:
         form.email.errors.append(error.message)
         return _invalid(form, "accounts/register.html", error.status)
     notices = service.log_in(user)
@@ -60,11 +61,11 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per 15 minutes", methods=["POST"], deduct_when=_login_failed)
-@limiter.limit("5 per 15 minutes", methods=["POST"], key_func=_account_key,
-               deduct_when=_login_failed)
+@limiter.limit(
+    "5 per 15 minutes", methods=["POST"], key_func=_account_key, deduct_when=_login_failed
+)
 def login():
-    target = safe_next(request.args.get("next") or request.form.get("next"),
-                       url_for("core.home"))
+    target = safe_next(request.args.get("next") or request.form.get("next"), url_for("core.home"))
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
@@ -100,9 +101,10 @@ def profile():
         if not form.validate_on_submit():
             return _invalid(form, "accounts/profile.html")
         try:
-            service.change_password(current_user._get_current_object(), form.current.data,
-                                    form.password.data)
-        except AccountError as error:
+            service.change_password(
+                current_user._get_current_object(), form.current.data, form.password.data
+            )
+        except ShopError as error:
             form.current.errors.append(error.message)
             return _invalid(form, "accounts/profile.html", error.status)
         db.session.commit()
@@ -129,7 +131,7 @@ def password_reset():
 def password_reset_confirm(token: str):
     try:
         user = service.user_for_reset_token(token)
-    except AccountError as error:
+    except ShopError as error:
         abort(error.status, description=error.message)
     form = ResetForm()
     if request.method == "POST":

@@ -20,6 +20,7 @@ from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Product, Variant
 from shop.database import utcnow
 from shop.discounts import service as discounts
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.pricing import engine
 from shop.pricing.money import format_money
@@ -30,35 +31,26 @@ MAX_DIGITS = 9
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class CartError(Exception):
-    """A request the cart refuses; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 # --- reading form values -------------------------------------------------------------
 
 
 def parse_id(raw: str | None, name: str) -> int:
     value = (raw or "").strip()
     if not value.isascii() or not value.isdigit() or len(value) > MAX_DIGITS:
-        raise CartError(400, f"'{name}' must be a whole number identifying the item.")
+        raise ShopError(400, f"'{name}' must be a whole number identifying the item.")
     return int(value)
 
 
 def parse_quantity(raw: str | None, *, allow_zero: bool) -> int:
     value = (raw or "").strip()
     if not re.fullmatch(r"[+-]?[0-9]+", value):
-        raise CartError(400, "The quantity must be a whole number.")
+        raise ShopError(400, "The quantity must be a whole number.")
     if len(value.lstrip("+-")) > MAX_DIGITS:
-        raise CartError(422, "That quantity is far more than we can sell in one order.")
+        raise ShopError(422, "That quantity is far more than we can sell in one order.")
     quantity = int(value)
     lowest = 0 if allow_zero else 1
     if quantity < lowest:
-        raise CartError(422, f"The quantity must be at least {lowest}.")
+        raise ShopError(422, f"The quantity must be at least {lowest}.")
     return quantity
 
 
@@ -67,7 +59,7 @@ def parse_ref(raw: str | None) -> str | None:
     if not value:
         return None
     if len(value) > 160 or not SLUG_RE.match(value):
-        raise CartError(400, "The article reference is not valid.")
+        raise ShopError(400, "The article reference is not valid.")
     return value
 
 
@@ -113,20 +105,18 @@ def _sellable_variant(variant_id: int) -> Variant:
         select(Variant).where(Variant.id == variant_id).options(joinedload(Variant.product))
     )
     if variant is None or not variant.product.active:
-        raise CartError(404, "That product is not available.")
+        raise ShopError(404, "That product is not available.")
     return variant
 
 
 def _check_limits(variant: Variant, quantity: int) -> None:
     limit = variant.product.max_per_order
     if quantity > limit:
-        raise CartError(
-            422, f"You can buy at most {limit} of {variant.product.name} in one order."
-        )
+        raise ShopError(422, f"You can buy at most {limit} of {variant.product.name} in one order.")
     if variant.stock <= 0:
-        raise CartError(409, f"{variant.product.name} ({variant.label}) is out of stock.")
+        raise ShopError(409, f"{variant.product.name} ({variant.label}) is out of stock.")
     if quantity > variant.stock:
-        raise CartError(
+        raise ShopError(
             409, f"Only {variant.stock} of {variant.product.name} ({variant.label}) left."
         )
 
@@ -153,7 +143,7 @@ def add_item(
 def _own_line(cart: Cart | None, line_id: int) -> CartLine:
     line = next((x for x in cart.lines if x.id == line_id), None) if cart else None
     if line is None:
-        raise CartError(404, "That item is not in your cart.")
+        raise ShopError(404, "That item is not in your cart.")
     return line
 
 
@@ -178,19 +168,19 @@ def remove_line(cart: Cart | None, line_id: int) -> None:
 def apply_coupon(
     cart: Cart, code: str, customer_key: str | None, now: datetime
 ) -> engine.CouponResult:
-    """Apply a code when the pricing engine accepts it for this cart; else CartError 422."""
+    """Apply a code when the pricing engine accepts it for this cart; else ShopError 422."""
     code = code.strip()
     if not code:
-        raise CartError(422, "Enter a coupon code.")
+        raise ShopError(422, "Enter a coupon code.")
     if len(code) > 40:
-        raise CartError(422, "That is not a coupon code we know.")
+        raise ShopError(422, "That is not a coupon code we know.")
     coupon = discounts.find_coupon(code)
     if coupon is None:
-        raise CartError(422, f"“{code}” is not a coupon code we know.")
+        raise ShopError(422, f"“{code}” is not a coupon code we know.")
     view = price_cart(cart, customer_key, now, coupon_code=coupon.code)
     result = view.totals.coupon
     if result is None or not result.ok:
-        raise CartError(422, result.message if result else "That coupon cannot be used.")
+        raise ShopError(422, result.message if result else "That coupon cannot be used.")
     cart.coupon_code = coupon.code
     db.session.flush()
     return result
@@ -230,8 +220,9 @@ def merge_carts(source: Cart, target: Cart) -> list[str]:
             existing.ref = existing.ref or line.ref
         elif quantity > 0 and variant.product.active:
             target.lines.append(
-                CartLine(variant=variant, quantity=quantity, ref=line.ref,
-                         price_seen=line.price_seen)
+                CartLine(
+                    variant=variant, quantity=quantity, ref=line.ref, price_seen=line.price_seen
+                )
             )
     if not target.coupon_code:
         target.coupon_code = source.coupon_code
@@ -317,15 +308,21 @@ def price_cart(
     inputs: list[engine.LineInput] = []
     for line in lines:
         variant, product = line.variant, line.variant.product
-        item = CartItem(line, variant, product, None,
-                        max_quantity=max(0, min(variant.stock, product.max_per_order)))
+        item = CartItem(
+            line,
+            variant,
+            product,
+            None,
+            max_quantity=max(0, min(variant.stock, product.max_per_order)),
+        )
         items.append(item)
         if not product.active or variant.stock <= 0:
             item.notice = "No longer available — remove it to check out."
             continue
         if line.quantity > item.max_quantity:
-            item.notice = (f"Only {item.max_quantity} can be bought now; "
-                           "change the quantity to check out.")
+            item.notice = (
+                f"Only {item.max_quantity} can be bought now; change the quantity to check out."
+            )
             continue
         inputs.append(_line_input(variant, line.quantity, key=line.id))
     code = coupon_code or cart.coupon_code
@@ -333,8 +330,7 @@ def price_cart(
     if code:
         row = discounts.find_coupon(code)
         coupon = discounts.coupon_rule(row, customer_key) if row else None
-    totals = engine.calculate_totals(inputs, sales=sales, coupon=coupon, shipping=shipping,
-                                     now=now)
+    totals = engine.calculate_totals(inputs, sales=sales, coupon=coupon, shipping=shipping, now=now)
     priced = {p.key: p for p in totals.lines}
     notices: list[str] = []
     for item in items:
@@ -342,8 +338,10 @@ def price_cart(
         if item.priced and item.priced.unit_price != item.line.price_seen:
             before, after = item.line.price_seen, item.priced.unit_price
             word = "dropped" if after < before else "went up"
-            item.notice = (f"The price {word} from {format_money(before)} to "
-                           f"{format_money(after)} since you added it.")
+            item.notice = (
+                f"The price {word} from {format_money(before)} to "
+                f"{format_money(after)} since you added it."
+            )
             notices.append(f"{item.product.name}: {item.notice}")
     return CartView(cart, items, totals, notices)
 

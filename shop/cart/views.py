@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.cart import service
-from shop.cart.service import CartError
 from shop.database import utcnow
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.pricing.money import format_money
 
@@ -36,7 +36,7 @@ def render_cart(status: int = 200, error: str | None = None):
     return html, status
 
 
-def refuse(error: CartError):
+def refuse(error: ShopError):
     """Answer a refused change: nothing is written, the reason is shown."""
     db.session.rollback()
     if wants_json():
@@ -57,7 +57,7 @@ def add():
         ref = service.parse_ref(request.form.get("ref"))
         cart = service.current_cart(create=True)
         line = service.add_item(cart, variant_id, quantity, ref, utcnow())
-    except CartError as error:
+    except ShopError as error:
         return refuse(error)
     service.remember_count(cart)
     db.session.commit()
@@ -75,7 +75,7 @@ def update():
         quantity = service.parse_quantity(request.form.get("quantity"), allow_zero=True)
         cart = service.current_cart()
         service.update_line(cart, line_id, quantity)
-    except CartError as error:
+    except ShopError as error:
         return refuse(error)
     service.remember_count(cart)
     db.session.commit()
@@ -89,7 +89,7 @@ def remove():
         line_id = service.parse_id(request.form.get("line_id"), "line_id")
         cart = service.current_cart()
         service.remove_line(cart, line_id)
-    except CartError as error:
+    except ShopError as error:
         return refuse(error)
     service.remember_count(cart)
     db.session.commit()
@@ -102,10 +102,9 @@ def coupon():
     try:
         cart = service.current_cart()
         if cart is None or not cart.lines:
-            raise CartError(422, "Add something to your cart before using a coupon.")
-        result = service.apply_coupon(cart, request.form.get("code", ""), customer_key(),
-                                      utcnow())
-    except CartError as error:
+            raise ShopError(422, "Add something to your cart before using a coupon.")
+        result = service.apply_coupon(cart, request.form.get("code", ""), customer_key(), utcnow())
+    except ShopError as error:
         return refuse(error)
     db.session.commit()
     saved = format_money(result.discount)

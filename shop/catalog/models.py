@@ -158,4 +158,3 @@ class ProductImage(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="images")
-

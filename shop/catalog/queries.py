@@ -64,8 +64,13 @@ def _sales() -> list[engine.Sale]:
 def selling_price(product: Product, variant: Variant) -> int:
     """The unit price after the best running sale (SPEC §6: sales never stack)."""
     line = engine.LineInput(
-        key=variant.id, product_id=product.id, category_id=product.category_id,
-        mrp=variant.mrp, price=variant.price, quantity=1, gst_rate=product.gst_rate,
+        key=variant.id,
+        product_id=product.id,
+        category_id=product.category_id,
+        mrp=variant.mrp,
+        price=variant.price,
+        quantity=1,
+        gst_rate=product.gst_rate,
     )
     price, _sale_id = engine.best_sale_price(line, _sales(), utcnow())
     return price
@@ -181,15 +186,14 @@ def list_products(
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     ids = list(
         db.session.scalars(
-            stmt.order_by(*order, Product.id.desc())
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
+            stmt.order_by(*order, Product.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
         )
     )
     products = {
         p.id: p
-        for p in db.session.scalars(_with_card_data(select(Product).where(Product.id.in_(ids))))
-        .unique()
+        for p in db.session.scalars(
+            _with_card_data(select(Product).where(Product.id.in_(ids)))
+        ).unique()
     }
     cards = [card_for(products[i]) for i in ids if i in products]
     return Page(items=cards, number=page, per_page=PER_PAGE, total=total)

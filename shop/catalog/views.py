@@ -70,8 +70,12 @@ def search():
 
 
 UPLOADS = "uploads"
-UPLOAD_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                ".webp": "image/webp"}
+UPLOAD_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 
 
 def uploads_folder() -> Path:
@@ -84,8 +88,9 @@ def upload(filename: str):
     mimetype = UPLOAD_TYPES.get(Path(filename).suffix.lower())
     if mimetype is None or "/" in filename or filename.startswith("."):
         abort(404, description="We could not find that image.")
-    response = send_from_directory(uploads_folder(), filename, mimetype=mimetype,
-                                   max_age=7 * 24 * 3600)
+    response = send_from_directory(
+        uploads_folder(), filename, mimetype=mimetype, max_age=7 * 24 * 3600
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response

@@ -39,10 +39,13 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("state IN ('" + "', '".join(STATES) + "')", name="state_known"),
-        CheckConstraint("total >= 0 AND subtotal >= 0 AND discount >= 0 AND shipping >= 0",
-                        name="amounts_not_negative"),
-        CheckConstraint("amount_refunded >= 0 AND amount_refunded <= total",
-                        name="refund_within_total"),
+        CheckConstraint(
+            "total >= 0 AND subtotal >= 0 AND discount >= 0 AND shipping >= 0",
+            name="amounts_not_negative",
+        ),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= total", name="refund_within_total"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

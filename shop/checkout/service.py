@@ -27,6 +27,7 @@ from shop.checkout.models import Order, OrderLine
 from shop.checkout.states import record, transition
 from shop.database import utcnow
 from shop.discounts.models import Coupon, CouponRedemption
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.mail import send_mail
 from shop.payments.gateway import CheckoutLine, PaymentError, gateway
@@ -35,13 +36,6 @@ from shop.pricing.money import format_money
 log = logging.getLogger(__name__)
 
 HOLD = timedelta(minutes=35)  # Stripe lets a Checkout Session live 30 min to 24 h
-
-
-class CheckoutError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -61,56 +55,83 @@ def products_needing_acknowledgement(view: CartView) -> list[str]:
 def validate_checkout(view: CartView, acknowledged: bool) -> None:
     """Refuse what cannot be bought, with the reason (nothing has been written yet)."""
     if view.cart is None or not view.items:
-        raise CheckoutError(422, "Your cart is empty.")
+        raise ShopError(422, "Your cart is empty.")
     blocked = [item for item in view.items if item.priced is None]
     if blocked:
         names = ", ".join(item.product.name for item in blocked)
-        raise CheckoutError(409, f"Some items cannot be bought now: {names}. "
-                                 "Change or remove them in your cart.")
+        raise ShopError(
+            409, f"Some items cannot be bought now: {names}. Change or remove them in your cart."
+        )
     coupon = view.totals.coupon
     if coupon is not None and not coupon.ok:
-        raise CheckoutError(422, f"Coupon {view.cart.coupon_code}: {coupon.message} "
-                                 "Remove it from your cart to continue.")
+        raise ShopError(
+            422,
+            f"Coupon {view.cart.coupon_code}: {coupon.message} "
+            "Remove it from your cart to continue.",
+        )
     if products_needing_acknowledgement(view) and not acknowledged:
-        raise CheckoutError(422, "Please confirm that you have read the warnings of the "
-                                 "products marked below.")
+        raise ShopError(
+            422, "Please confirm that you have read the warnings of the products marked below."
+        )
 
 
-def place_order(cart: Cart, customer: Customer, *, acknowledged: bool,
-                now: datetime | None = None) -> Order:
+def place_order(
+    cart: Cart, customer: Customer, *, acknowledged: bool, now: datetime | None = None
+) -> Order:
     """Create the order with its holds in the current transaction (the caller commits)."""
     now = now or utcnow()
     view = price_cart(cart, customer.key, now)
     validate_checkout(view, acknowledged)
     totals = view.totals
     order = Order(
-        user_id=customer.user_id, cart_id=cart.id, email=customer.email,
-        customer_key=customer.key, currency=current_app.config["SHOP_CURRENCY"],
-        mrp_total=totals.mrp_total, subtotal=totals.subtotal, discount=totals.discount,
-        shipping=totals.shipping, tax=totals.tax, total=totals.total,
+        user_id=customer.user_id,
+        cart_id=cart.id,
+        email=customer.email,
+        customer_key=customer.key,
+        currency=current_app.config["SHOP_CURRENCY"],
+        mrp_total=totals.mrp_total,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        shipping=totals.shipping,
+        tax=totals.tax,
+        total=totals.total,
         coupon_code=cart.coupon_code if totals.coupon else None,  # validated as ok above
         hold_expires_at=now + HOLD,
     )
     items = {item.line.id: item for item in view.items}
     for priced in totals.lines:
         item = items[priced.key]
-        order.lines.append(OrderLine(
-            variant_id=item.variant.id, product_slug=item.product.slug,
-            product_name=item.product.name, variant_label=item.variant.label,
-            sku=item.variant.sku, mrp=priced.mrp, list_price=priced.list_price,
-            unit_price=priced.unit_price, quantity=priced.quantity, subtotal=priced.subtotal,
-            discount=priced.discount, total=priced.total, gst_rate=priced.gst_rate,
-            tax=priced.tax, ref=item.line.ref,
-        ))
+        order.lines.append(
+            OrderLine(
+                variant_id=item.variant.id,
+                product_slug=item.product.slug,
+                product_name=item.product.name,
+                variant_label=item.variant.label,
+                sku=item.variant.sku,
+                mrp=priced.mrp,
+                list_price=priced.list_price,
+                unit_price=priced.unit_price,
+                quantity=priced.quantity,
+                subtotal=priced.subtotal,
+                discount=priced.discount,
+                total=priced.total,
+                gst_rate=priced.gst_rate,
+                tax=priced.tax,
+                ref=item.line.ref,
+            )
+        )
     db.session.add(order)
     db.session.flush()
     for line in order.lines:
         _hold_stock(line)
     if order.coupon_code:
         _hold_coupon(order)
-    record(order, actor=_actor(customer),
-           note=f"Order placed for {format_money(order.total)}; stock held until "
-                f"{order.hold_expires_at:%H:%M} UTC.")
+    record(
+        order,
+        actor=_actor(customer),
+        note=f"Order placed for {format_money(order.total)}; stock held until "
+        f"{order.hold_expires_at:%H:%M} UTC.",
+    )
     return order
 
 
@@ -127,23 +148,30 @@ def _hold_stock(line: OrderLine) -> None:
     )
     if held.rowcount != 1:
         left = db.session.scalar(select(Variant.stock).where(Variant.id == line.variant_id))
-        raise CheckoutError(409, f"Sorry, only {left or 0} of {line.product_name} "
-                                 f"({line.variant_label}) left. Change the quantity in "
-                                 "your cart.")
+        raise ShopError(
+            409,
+            f"Sorry, only {left or 0} of {line.product_name} "
+            f"({line.variant_label}) left. Change the quantity in "
+            "your cart.",
+        )
 
 
 def _hold_coupon(order: Order) -> None:
     coupon = db.session.scalar(select(Coupon).where(Coupon.code == order.coupon_code))
     taken = db.session.execute(
         update(Coupon)
-        .where(Coupon.id == coupon.id,
-               (Coupon.usage_limit.is_(None)) | (Coupon.uses < Coupon.usage_limit))
+        .where(
+            Coupon.id == coupon.id,
+            (Coupon.usage_limit.is_(None)) | (Coupon.uses < Coupon.usage_limit),
+        )
         .values(uses=Coupon.uses + 1)
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
-        raise CheckoutError(409, f"Sorry, {coupon.code} has just been used up. Remove it "
-                                 "from your cart to continue.")
+        raise ShopError(
+            409,
+            f"Sorry, {coupon.code} has just been used up. Remove it from your cart to continue.",
+        )
     # The UPDATE above locks the coupon's row until commit, so this count cannot race.
     if coupon.per_customer_limit is not None:
         used = db.session.scalar(
@@ -154,10 +182,19 @@ def _hold_coupon(order: Order) -> None:
             )
         )
         if used >= coupon.per_customer_limit:
-            raise CheckoutError(409, f"You have already used {coupon.code} as often as "
-                                     "allowed. Remove it from your cart to continue.")
-    db.session.add(CouponRedemption(coupon_id=coupon.id, customer_key=order.customer_key,
-                                    order_id=order.id, amount=order.discount))
+            raise ShopError(
+                409,
+                f"You have already used {coupon.code} as often as "
+                "allowed. Remove it from your cart to continue.",
+            )
+    db.session.add(
+        CouponRedemption(
+            coupon_id=coupon.id,
+            customer_key=order.customer_key,
+            order_id=order.id,
+            amount=order.discount,
+        )
+    )
     db.session.flush()
 
 
@@ -165,20 +202,28 @@ def start_payment(order: Order) -> str:
     """Create the Stripe Checkout Session for a placed order; its URL to redirect to.
 
     On failure the order is cancelled and its holds released (committed), and
-    CheckoutError(503) is raised: the shopper keeps the cart and sees why.
+    ShopError(503) is raised: the shopper keeps the cart and sees why.
     """
     if order.total == 0:
         _mark_paid(order, actor="system", note="Nothing to pay.", payment_intent=None)
         db.session.commit()
         return url_for("checkout.order_status", number=order.number, key=status_key(order))
     base = current_app.config["SHOP_BASE_URL"]
-    lines = [CheckoutLine(name=f"{line.product_name} — {line.variant_label} × {line.quantity}",
-                          unit_amount=line.total, quantity=1) for line in order.lines]
+    lines = [
+        CheckoutLine(
+            name=f"{line.product_name} — {line.variant_label} × {line.quantity}",
+            unit_amount=line.total,
+            quantity=1,
+        )
+        for line in order.lines
+    ]
     if order.shipping:
         lines.append(CheckoutLine(name="Shipping", unit_amount=order.shipping, quantity=1))
     try:
         session = gateway().create_checkout_session(
-            order_number=order.number, lines=lines, email=order.email,
+            order_number=order.number,
+            lines=lines,
+            email=order.email,
             expires_at=int(order.hold_expires_at.timestamp()),
             success_url=base + url_for("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=base + url_for("checkout.cancel", order=order.number),
@@ -187,9 +232,12 @@ def start_payment(order: Order) -> str:
         log.warning("order %s: could not start payment: %s", order.number, error)
         cancel_order(order, actor="system", note=f"Payment could not start: {error}")
         db.session.commit()
-        raise CheckoutError(503, "We could not reach our payment provider, so nothing was "
-                                 "charged and your cart is as it was. Please try again in "
-                                 "a minute.") from error
+        raise ShopError(
+            503,
+            "We could not reach our payment provider, so nothing was "
+            "charged and your cart is as it was. Please try again in "
+            "a minute.",
+        ) from error
     order.stripe_session_id = session.id
     order.stripe_session_url = session.url
     db.session.commit()
@@ -201,7 +249,8 @@ def start_payment(order: Order) -> str:
 
 def order_for_session(session: dict) -> Order | None:
     number = session.get("client_reference_id") or (session.get("metadata") or {}).get(
-        "order_number")
+        "order_number"
+    )
     if not number:
         return None
     order = db.session.scalar(select(Order).where(Order.number == number))
@@ -222,23 +271,33 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
         return None
     if session.get("payment_status") != "paid":
         if order.state == "pending_payment":
-            record(order, actor=actor, note="Checkout finished; waiting for the payment "
-                                            "to clear.")
+            record(order, actor=actor, note="Checkout finished; waiting for the payment to clear.")
         return order
     if order.state not in ("pending_payment", "cancelled"):
         return order  # already paid (or later): nothing to do
     expected = (order.total, order.currency.lower())
     received = (session.get("amount_total"), (session.get("currency") or "").lower())
     if received != expected:
-        _flag(order, actor, f"Stripe reported {received[0]} {received[1]} but the order is "
-                            f"{expected[0]} {expected[1]}: not marked paid.")
+        _flag(
+            order,
+            actor,
+            f"Stripe reported {received[0]} {received[1]} but the order is "
+            f"{expected[0]} {expected[1]}: not marked paid.",
+        )
         return order
     if order.state == "cancelled":
-        _flag(order, actor, "Payment arrived after the order was cancelled: refund or "
-                            "fulfil it by hand.")
+        _flag(
+            order,
+            actor,
+            "Payment arrived after the order was cancelled: refund or fulfil it by hand.",
+        )
         return order
-    _mark_paid(order, actor=actor, note=f"Paid {format_money(order.total)} through Stripe.",
-               payment_intent=session.get("payment_intent"))
+    _mark_paid(
+        order,
+        actor=actor,
+        note=f"Paid {format_money(order.total)} through Stripe.",
+        payment_intent=session.get("payment_intent"),
+    )
     return order
 
 
@@ -255,8 +314,9 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     order.stripe_payment_intent = payment_intent
     db.session.execute(
         update(CouponRedemption)
-        .where(CouponRedemption.order_id == order.id,
-               CouponRedemption.state == CouponRedemption.HELD)
+        .where(
+            CouponRedemption.order_id == order.id, CouponRedemption.state == CouponRedemption.HELD
+        )
         .values(state=CouponRedemption.FINAL, updated_at=utcnow())
     )
     if order.cart_id:
@@ -268,25 +328,29 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:
     """Cancel an unpaid order and give its stock and coupon back (once)."""
-    if order.state != "pending_payment" or not transition(order, "cancelled", actor=actor,
-                                                           note=note):
+    if order.state != "pending_payment" or not transition(
+        order, "cancelled", actor=actor, note=note
+    ):
         return False
     for line in order.lines:
         if line.variant_id is not None:
             db.session.execute(
-                update(Variant).where(Variant.id == line.variant_id)
+                update(Variant)
+                .where(Variant.id == line.variant_id)
                 .values(stock=Variant.stock + line.quantity)
                 .execution_options(synchronize_session=False)
             )
     released = db.session.execute(
         update(CouponRedemption)
-        .where(CouponRedemption.order_id == order.id,
-               CouponRedemption.state == CouponRedemption.HELD)
+        .where(
+            CouponRedemption.order_id == order.id, CouponRedemption.state == CouponRedemption.HELD
+        )
         .values(state=CouponRedemption.RELEASED, updated_at=utcnow())
     )
     if released.rowcount and order.coupon_code:
         db.session.execute(
-            update(Coupon).where(Coupon.code == order.coupon_code)
+            update(Coupon)
+            .where(Coupon.code == order.coupon_code)
             .values(uses=Coupon.uses - released.rowcount)
         )
     db.session.flush()
@@ -297,8 +361,11 @@ def expire_overdue(now: datetime | None = None) -> list[str]:
     """Cancel unpaid orders whose hold has run out; the numbers of those cancelled."""
     now = now or utcnow()
     overdue = db.session.scalars(
-        select(Order).where(Order.state == "pending_payment", Order.needs_review.is_(False),
-                            Order.hold_expires_at < now)
+        select(Order).where(
+            Order.state == "pending_payment",
+            Order.needs_review.is_(False),
+            Order.hold_expires_at < now,
+        )
     ).all()
     cancelled = []
     for order in overdue:
@@ -337,7 +404,8 @@ def send_confirmation(order: Order) -> None:
     link = base + url_for("checkout.order_status", number=order.number, key=status_key(order))
     lines = "\n".join(
         f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
-        f"{format_money(line.total)}" for line in order.lines
+        f"{format_money(line.total)}"
+        for line in order.lines
     )
     send_mail(
         order.email,

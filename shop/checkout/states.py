@@ -57,8 +57,11 @@ def transition(order: Order, to_state: str, *, actor: str, note: str = "") -> bo
     if result.rowcount != 1:
         db.session.refresh(order)
         return False
-    db.session.add(OrderEvent(order_id=order.id, actor=actor, from_state=from_state,
-                              to_state=to_state, note=note))
+    db.session.add(
+        OrderEvent(
+            order_id=order.id, actor=actor, from_state=from_state, to_state=to_state, note=note
+        )
+    )
     db.session.flush()
     db.session.refresh(order)
     return True
@@ -66,6 +69,9 @@ def transition(order: Order, to_state: str, *, actor: str, note: str = "") -> bo
 
 def record(order: Order, *, actor: str, note: str) -> None:
     """Log something that happened to an order without changing its state."""
-    db.session.add(OrderEvent(order_id=order.id, actor=actor, from_state=order.state,
-                              to_state=order.state, note=note))
+    db.session.add(
+        OrderEvent(
+            order_id=order.id, actor=actor, from_state=order.state, to_state=order.state, note=note
+        )
+    )
     db.session.flush()

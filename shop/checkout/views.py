@@ -12,7 +12,8 @@ from sqlalchemy import select
 from shop.cart import service as cart_service
 from shop.checkout import service
 from shop.checkout.models import Order
-from shop.checkout.service import CheckoutError, Customer
+from shop.checkout.service import Customer
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.payments.gateway import PaymentError, gateway
 
@@ -30,7 +31,10 @@ def _review(status: int = 200, error: str | None = None, email: str = ""):
     cart = cart_service.current_cart()
     view = cart_service.price_cart(cart, _customer_key())
     return render_template(
-        "checkout/review.html", view=view, error=error, email=email,
+        "checkout/review.html",
+        view=view,
+        error=error,
+        email=email,
         warned=service.products_needing_acknowledgement(view),
     ), status
 
@@ -56,17 +60,18 @@ def place():
     cart = cart_service.current_cart()
     try:
         if cart is None:
-            raise CheckoutError(422, "Your cart is empty.")
-        order = service.place_order(cart, customer,
-                                    acknowledged=request.form.get("acknowledge") == "yes")
+            raise ShopError(422, "Your cart is empty.")
+        order = service.place_order(
+            cart, customer, acknowledged=request.form.get("acknowledge") == "yes"
+        )
         db.session.commit()
-    except CheckoutError as error:
+    except ShopError as error:
         db.session.rollback()
         return _review(error.status, error.message, email)
     session["last_order"] = order.number
     try:
         url = service.start_payment(order)
-    except CheckoutError as error:
+    except ShopError as error:
         return _review(error.status, error.message, email)
     return redirect(url, 303)
 
@@ -88,8 +93,9 @@ def success():
             service.complete_order(stripe_session, actor="shopper")
             db.session.commit()
     cart_service.remember_count(cart_service.current_cart())
-    return redirect(url_for("checkout.order_status", number=order.number,
-                            key=service.status_key(order)), 303)
+    return redirect(
+        url_for("checkout.order_status", number=order.number, key=service.status_key(order)), 303
+    )
 
 
 @bp.get("/checkout/cancel")
@@ -97,8 +103,12 @@ def cancel():
     number = request.args.get("order", "")
     cart = cart_service.current_cart()
     order = db.session.scalar(select(Order).where(Order.number == number)) if number else None
-    if order is not None and cart is not None and order.cart_id == cart.id \
-            and order.state == "pending_payment":
+    if (
+        order is not None
+        and cart is not None
+        and order.cart_id == cart.id
+        and order.state == "pending_payment"
+    ):
         if order.stripe_session_id:
             # If Stripe cannot be reached the session still ends with the hold.
             with contextlib.suppress(PaymentError):

@@ -37,8 +37,10 @@ def list_articles(page: int) -> Page[Article]:
 
 
 def article_by_slug(slug: str) -> Article | None:
-    stmt = _published().where(Article.slug == slug).options(
-        joinedload(Article.condition), joinedload(Article.reviewer)
+    stmt = (
+        _published()
+        .where(Article.slug == slug)
+        .options(joinedload(Article.condition), joinedload(Article.reviewer))
     )
     return db.session.scalar(stmt)
 

@@ -12,18 +12,40 @@ from shop.demo.data import SALE_CATEGORY_SLUG
 from shop.discounts.models import Coupon, Sale, ShippingRate
 
 COUPONS = (
-    dict(code="WELCOME10", description="10% off your first order of ₹500 or more (up to ₹100)",
-         kind="percent", value=10, min_subtotal=50000, max_discount=10000,
-         per_customer_limit=1),
-    dict(code="FLAT50", description="₹50 off orders of ₹399 or more",
-         kind="fixed", value=5000, min_subtotal=39900),
-    dict(code="EXPIRED20", description="20% off (ended)", kind="percent", value=20,
-         starts_at=datetime(2025, 1, 1, tzinfo=UTC), ends_at=datetime(2025, 12, 31, tzinfo=UTC)),
+    dict(
+        code="WELCOME10",
+        description="10% off your first order of ₹500 or more (up to ₹100)",
+        kind="percent",
+        value=10,
+        min_subtotal=50000,
+        max_discount=10000,
+        per_customer_limit=1,
+    ),
+    dict(
+        code="FLAT50",
+        description="₹50 off orders of ₹399 or more",
+        kind="fixed",
+        value=5000,
+        min_subtotal=39900,
+    ),
+    dict(
+        code="EXPIRED20",
+        description="20% off (ended)",
+        kind="percent",
+        value=20,
+        starts_at=datetime(2025, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2025, 12, 31, tzinfo=UTC),
+    ),
 )
 
 SALE_NAME = "Hot & cold therapy week"
-SALE = dict(name=SALE_NAME, kind="percent", value=15,
-            starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2030, 1, 1, tzinfo=UTC))
+SALE = dict(
+    name=SALE_NAME,
+    kind="percent",
+    value=15,
+    starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+    ends_at=datetime(2030, 1, 1, tzinfo=UTC),
+)
 
 SHIPPING_FEE = 4900
 FREE_SHIPPING_FROM = 49900

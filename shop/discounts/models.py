@@ -47,8 +47,9 @@ _KIND_CHECKS = (
     CheckConstraint("kind IN ('percent', 'fixed')", name="kind_known"),
     CheckConstraint("value > 0", name="value_positive"),
     CheckConstraint("kind <> 'percent' OR value <= 100", name="percent_at_most_100"),
-    CheckConstraint("ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at",
-                    name="ends_after_start"),
+    CheckConstraint(
+        "ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="ends_after_start"
+    ),
 )
 
 
@@ -81,10 +82,13 @@ class Coupon(db.Model):
         CheckConstraint("min_subtotal >= 0", name="min_subtotal_not_negative"),
         CheckConstraint("max_discount IS NULL OR max_discount > 0", name="cap_positive"),
         CheckConstraint("usage_limit IS NULL OR usage_limit > 0", name="usage_limit_positive"),
-        CheckConstraint("per_customer_limit IS NULL OR per_customer_limit > 0",
-                        name="per_customer_limit_positive"),
-        CheckConstraint("uses >= 0 AND (usage_limit IS NULL OR uses <= usage_limit)",
-                        name="uses_within_limit"),
+        CheckConstraint(
+            "per_customer_limit IS NULL OR per_customer_limit > 0",
+            name="per_customer_limit_positive",
+        ),
+        CheckConstraint(
+            "uses >= 0 AND (usage_limit IS NULL OR uses <= usage_limit)", name="uses_within_limit"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -56,8 +56,15 @@ class CreatedSession:
 
 
 class StripeGateway:
-    def __init__(self, *, api_key: str, webhook_secret: str, api_base: str | None,
-                 currency: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        webhook_secret: str,
+        api_base: str | None,
+        currency: str,
+        timeout: float = 10.0,
+    ) -> None:
         addresses = {"api": api_base} if api_base else None
         self.client = stripe.StripeClient(
             api_key,
@@ -82,8 +89,15 @@ class StripeGateway:
             raise PaymentRejected(getattr(error, "user_message", None) or str(error)) from error
 
     def create_checkout_session(
-        self, *, order_number: str, lines: list[CheckoutLine], email: str, expires_at: int,
-        success_url: str, cancel_url: str, attempt: int = 1,
+        self,
+        *,
+        order_number: str,
+        lines: list[CheckoutLine],
+        email: str,
+        expires_at: int,
+        success_url: str,
+        cancel_url: str,
+        attempt: int = 1,
     ) -> CreatedSession:
         params: dict[str, Any] = {
             "mode": "payment",
@@ -106,26 +120,38 @@ class StripeGateway:
             "cancel_url": cancel_url,
         }
         session = self._call(
-            "create session", self.client.v1.checkout.sessions.create, params=params,
+            "create session",
+            self.client.v1.checkout.sessions.create,
+            params=params,
             options={"idempotency_key": f"order-{order_number}-session-{attempt}"},
         )
         return CreatedSession(id=session.id, url=session.url)
 
     def retrieve_session(self, session_id: str) -> dict:
-        session = self._call("retrieve session", self.client.v1.checkout.sessions.retrieve,
-                             session_id)
+        session = self._call(
+            "retrieve session", self.client.v1.checkout.sessions.retrieve, session_id
+        )
         return session.to_dict()
 
     def expire_session(self, session_id: str, order_number: str) -> None:
-        self._call("expire session", self.client.v1.checkout.sessions.expire, session_id,
-                   options={"idempotency_key": f"order-{order_number}-expire-{session_id}"})
+        self._call(
+            "expire session",
+            self.client.v1.checkout.sessions.expire,
+            session_id,
+            options={"idempotency_key": f"order-{order_number}-expire-{session_id}"},
+        )
 
-    def refund(self, *, payment_intent: str, amount: int, idempotency_key: str,
-               reason_note: str) -> dict:
+    def refund(
+        self, *, payment_intent: str, amount: int, idempotency_key: str, reason_note: str
+    ) -> dict:
         refund = self._call(
-            "refund", self.client.v1.refunds.create,
-            params={"payment_intent": payment_intent, "amount": amount,
-                    "metadata": {"note": reason_note[:450]}},
+            "refund",
+            self.client.v1.refunds.create,
+            params={
+                "payment_intent": payment_intent,
+                "amount": amount,
+                "metadata": {"note": reason_note[:450]},
+            },
             options={"idempotency_key": idempotency_key},
         )
         return refund.to_dict()
@@ -135,8 +161,9 @@ class StripeGateway:
         if not signature:
             raise WebhookInvalid("missing Stripe-Signature header")
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret,
-                                                   tolerance=300)
+            event = stripe.Webhook.construct_event(
+                payload, signature, self.webhook_secret, tolerance=300
+            )
         except stripe.SignatureVerificationError as error:
             raise WebhookInvalid(f"bad signature: {error}") from error
         except ValueError as error:
@@ -150,8 +177,9 @@ def init_payments(app: Flask) -> None:
     config["PAYMENTS_SANDBOX"] = sandbox
     if sandbox:
         config["STRIPE_API_BASE"] = config.get("STRIPE_API_BASE") or SANDBOX_API_BASE
-        config["STRIPE_WEBHOOK_SECRET"] = (config.get("STRIPE_WEBHOOK_SECRET")
-                                           or SANDBOX_WEBHOOK_SECRET)
+        config["STRIPE_WEBHOOK_SECRET"] = (
+            config.get("STRIPE_WEBHOOK_SECRET") or SANDBOX_WEBHOOK_SECRET
+        )
     app.extensions["payments"] = StripeGateway(
         api_key=config.get("STRIPE_SECRET_KEY") or SANDBOX_KEY,
         webhook_secret=config["STRIPE_WEBHOOK_SECRET"],

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from shop.checkout.models import Order
 from shop.checkout.states import can_transition, record, transition
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.payments.gateway import gateway
 from shop.payments.models import Refund
@@ -19,18 +20,10 @@ from shop.pricing.money import format_money
 REFUNDABLE_STATES = ("paid", "shipped", "delivered", "partially_refunded")
 
 
-class RefundError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def refund_order(order: Order, amount: int, *, actor: str, reason: str,
-                 request_id: str) -> Refund:
+def refund_order(order: Order, amount: int, *, actor: str, reason: str, request_id: str) -> Refund:
     """Refund `amount` paise of `order` through Stripe and record it (caller commits).
 
-    Raises RefundError for what is not allowed and PaymentError when Stripe fails (then
+    Raises ShopError for what is not allowed and PaymentError when Stripe fails (then
     nothing is recorded and the same request may be retried).
     """
     key = f"order-{order.number}-refund-{request_id}"
@@ -38,19 +31,28 @@ def refund_order(order: Order, amount: int, *, actor: str, reason: str,
     if existing is not None:
         return existing
     if order.state not in REFUNDABLE_STATES or not order.stripe_payment_intent:
-        raise RefundError(409, f"Order {order.number} is {order.state.replace('_', ' ')}: "
-                               "there is no payment to refund.")
+        raise ShopError(
+            409,
+            f"Order {order.number} is {order.state.replace('_', ' ')}: "
+            "there is no payment to refund.",
+        )
     if amount <= 0:
-        raise RefundError(422, "The refund must be more than ₹0.")
+        raise ShopError(422, "The refund must be more than ₹0.")
     if amount > order.refundable:
-        raise RefundError(422, f"At most {format_money(order.refundable)} can still be "
-                               "refunded on this order.")
-    refund = Refund(order_id=order.id, amount=amount, reason=reason, actor=actor,
-                    idempotency_key=key)
+        raise ShopError(
+            422, f"At most {format_money(order.refundable)} can still be refunded on this order."
+        )
+    refund = Refund(
+        order_id=order.id, amount=amount, reason=reason, actor=actor, idempotency_key=key
+    )
     db.session.add(refund)
     db.session.flush()
-    result = gateway().refund(payment_intent=order.stripe_payment_intent, amount=amount,
-                              idempotency_key=key, reason_note=reason)
+    result = gateway().refund(
+        payment_intent=order.stripe_payment_intent,
+        amount=amount,
+        idempotency_key=key,
+        reason_note=reason,
+    )
     refund.stripe_refund_id = result["id"]
     refund.status = result.get("status", "pending")
     apply_refunded_amount(order, order.amount_refunded + amount, actor=actor)
@@ -65,9 +67,17 @@ def apply_refunded_amount(order: Order, refunded: int, *, actor: str) -> None:
     target = "refunded" if refunded >= order.total else "partially_refunded"
     if not can_transition(order.state, target):
         order.needs_review = True
-        record(order, actor=actor, note=f"Stripe reports {format_money(refunded)} refunded "
-                                        f"while the order is {order.state}; check it.")
+        record(
+            order,
+            actor=actor,
+            note=f"Stripe reports {format_money(refunded)} refunded "
+            f"while the order is {order.state}; check it.",
+        )
         return
     order.amount_refunded = refunded
-    transition(order, target, actor=actor,
-               note=f"{format_money(refunded)} of {format_money(order.total)} refunded.")
+    transition(
+        order,
+        target,
+        actor=actor,
+        note=f"{format_money(refunded)} of {format_money(order.total)} refunded.",
+    )

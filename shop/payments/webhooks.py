@@ -67,9 +67,7 @@ HANDLERS: dict[str, Callable[[dict], None]] = {
 @csrf.exempt
 def receive():
     try:
-        event = gateway().parse_webhook(
-            request.get_data(), request.headers.get("Stripe-Signature")
-        )
+        event = gateway().parse_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
     except WebhookInvalid as error:
         log.warning("webhook refused: %s", error)
         return {"error": "invalid webhook"}, 400

@@ -58,14 +58,25 @@ def snapshot(obj, *extra: str) -> dict[str, Any]:
     return values
 
 
-def audit(action: str, object_type: str, object_id: Any, *, before: dict | None = None,
-          after: dict | None = None, summary: str = "") -> AuditEntry:
+def audit(
+    action: str,
+    object_type: str,
+    object_id: Any,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    summary: str = "",
+) -> AuditEntry:
     """Record one staff change (the caller commits it with the change)."""
     entry = AuditEntry(
         actor_id=current_user.id if current_user.is_authenticated else None,
         actor_email=current_user.email if current_user.is_authenticated else "system",
-        action=action, object_type=object_type, object_id=str(object_id),
-        summary=summary, before=before, after=after,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        summary=summary,
+        before=before,
+        after=after,
     )
     db.session.add(entry)
     db.session.flush()

@@ -30,15 +30,18 @@ SHORT_VALUE = 120
 def _word_arg(name: str) -> str:
     value = request.args.get(name, "").strip()
     if value and not _WORD.fullmatch(value):
-        abort(400, description=f"'{name}' must be a single word of at most 40 letters, "
-                               "digits or _ . : -")
+        abort(
+            400,
+            description=f"'{name}' must be a single word of at most 40 letters, digits or _ . : -",
+        )
     return value
 
 
 def show_value(value: Any, limit: int | None = None) -> str:
     """A stored before/after value as text: strings as they are, the rest as JSON."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
-                                                           sort_keys=True)
+    text = (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -64,9 +67,16 @@ def audit_log():
         stmt = stmt.where(AuditEntry.object_id == object_id)
     page = staff_page(stmt, search_columns=(AuditEntry.actor_email,))
     return render_template(
-        "staff/audit/list.html", page=page, q=query_arg("q"), object_type=object_type,
-        action=action, object_id=object_id, object_types=_distinct(AuditEntry.object_type),
-        actions=_distinct(AuditEntry.action), show_value=show_value, short=SHORT_VALUE,
+        "staff/audit/list.html",
+        page=page,
+        q=query_arg("q"),
+        object_type=object_type,
+        action=action,
+        object_id=object_id,
+        object_types=_distinct(AuditEntry.object_type),
+        actions=_distinct(AuditEntry.action),
+        show_value=show_value,
+        short=SHORT_VALUE,
     )
 
 
@@ -74,5 +84,10 @@ def audit_log():
 def audit_entry(entry_id: int):
     entry = get_or_404(AuditEntry, entry_id)
     fields = sorted((entry.before or {}).keys() | (entry.after or {}).keys())
-    return render_template("staff/audit/detail.html", entry=entry, fields=fields,
-                           changed=set(entry.changed_fields), show_value=show_value)
+    return render_template(
+        "staff/audit/detail.html",
+        entry=entry,
+        fields=fields,
+        changed=set(entry.changed_fields),
+        show_value=show_value,
+    )

@@ -76,8 +76,17 @@ MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 # Pillow reports a damaged or hostile file through many exception types; each means the
 # upload is not an image we can use.
-_BAD_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
-                     struct.error, Image.DecompressionBombError, Image.DecompressionBombWarning)
+_BAD_IMAGE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    TypeError,
+    struct.error,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
 
 
 # --- helpers shared by every screen here (and the CSV import) ----------------------------
@@ -136,8 +145,9 @@ def read_variant_values(mrp: str, price: str, stock: str) -> tuple[dict[str, int
         errors["stock"] = f"Stock can be at most {MAX_STOCK:,}."
     else:
         values["stock"] = int(text)
-    rules = Variant(mrp=values.get("mrp"), price=values.get("price"),
-                    stock=values.get("stock")).validate()
+    rules = Variant(
+        mrp=values.get("mrp"), price=values.get("price"), stock=values.get("stock")
+    ).validate()
     for name, message in rules.items():
         errors.setdefault(name, message)
     return values, errors
@@ -159,15 +169,21 @@ def product_state(product: Product) -> dict[str, Any]:
 
 
 def _changed(before: dict, after: dict, ignore=("updated_at",)) -> list[str]:
-    return sorted(k for k in before.keys() | after.keys()
-                  if k not in ignore and before.get(k) != after.get(k))
+    return sorted(
+        k for k in before.keys() | after.keys() if k not in ignore and before.get(k) != after.get(k)
+    )
 
 
 def _slug_field(description: str) -> StringField:
     return StringField(
-        "Slug", filters=[_strip], description=description,
-        validators=[DataRequired("Enter a slug."), Length(max=120),
-                    Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        "Slug",
+        filters=[_strip],
+        description=description,
+        validators=[
+            DataRequired("Enter a slug."),
+            Length(max=120),
+            Regexp(SLUG_PATTERN, message=SLUG_MESSAGE),
+        ],
     )
 
 
@@ -186,37 +202,56 @@ class VariantRowForm(Form):
     delete = BooleanField("Delete")
 
     def is_blank(self) -> bool:
-        return not (self.id.data or self.sku.data or self.label.data or self.mrp.data
-                    or self.price.data or self.stock.data)
+        return not (
+            self.id.data
+            or self.sku.data
+            or self.label.data
+            or self.mrp.data
+            or self.price.data
+            or self.stock.data
+        )
 
 
 class ProductForm(FlaskForm):
     slug = _slug_field("The product's address: /products/<slug>.")
-    name = StringField("Name", filters=[_strip],
-                       validators=[DataRequired("Enter the product's name."), Length(max=200)])
+    name = StringField(
+        "Name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the product's name."), Length(max=200)],
+    )
     brand = StringField("Brand", filters=[_strip], validators=[Length(max=120)])
-    form = StringField("Form", filters=[_strip], validators=[Length(max=80)],
-                       description="Capsule, oil, gel pack…")
+    form = StringField(
+        "Form", filters=[_strip], validators=[Length(max=80)], description="Capsule, oil, gel pack…"
+    )
     category_id = SelectField("Category", coerce=int)
-    description = TextAreaField("Description", filters=[_strip],
-                                validators=[Length(max=MAX_TEXT)])
-    ingredients = TextAreaField("Ingredients", filters=[_strip],
-                                validators=[Length(max=MAX_TEXT)])
+    description = TextAreaField("Description", filters=[_strip], validators=[Length(max=MAX_TEXT)])
+    ingredients = TextAreaField("Ingredients", filters=[_strip], validators=[Length(max=MAX_TEXT)])
     how_to_use = TextAreaField("How to use", filters=[_strip], validators=[Length(max=MAX_TEXT)])
-    warnings = TextAreaField("Warnings and contraindications", filters=[_strip],
-                             validators=[Length(max=MAX_TEXT)])
-    gst_rate = SelectField("GST rate", coerce=int, default=12,
-                           choices=[SelectChoice(rate, f"{rate}%") for rate in GST_RATES],
-                           description="Prices include GST.")
+    warnings = TextAreaField(
+        "Warnings and contraindications", filters=[_strip], validators=[Length(max=MAX_TEXT)]
+    )
+    gst_rate = SelectField(
+        "GST rate",
+        coerce=int,
+        default=12,
+        choices=[SelectChoice(rate, f"{rate}%") for rate in GST_RATES],
+        description="Prices include GST.",
+    )
     max_per_order = IntegerField(
-        "Most per order", default=10,
-        validators=[InputRequired("Enter how many one order may hold."),
-                    NumberRange(1, MAX_PER_ORDER, f"Allow from 1 to {MAX_PER_ORDER} per order.")],
+        "Most per order",
+        default=10,
+        validators=[
+            InputRequired("Enter how many one order may hold."),
+            NumberRange(1, MAX_PER_ORDER, f"Allow from 1 to {MAX_PER_ORDER} per order."),
+        ],
     )
     active = BooleanField("Active: shown and sold in the shop", default=True)
-    condition_ids = SelectMultipleField("Helps with", coerce=int,
-                                        widget=ListWidget(prefix_label=False),
-                                        option_widget=CheckboxInput())
+    condition_ids = SelectMultipleField(
+        "Helps with",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     variants = FieldList(FormField(VariantRowForm), min_entries=1, max_entries=MAX_VARIANTS)
 
     def __init__(self, *args, **kwargs):
@@ -234,28 +269,49 @@ class ProductForm(FlaskForm):
 
 class ImageForm(FlaskForm):
     image = FileField("Image (PNG, JPEG or WebP, up to 2 MB)")
-    alt = StringField("Alt text", filters=[_strip], validators=[Length(max=255)],
-                      description="What the picture shows, for screen readers. "
-                                  "Empty: the product's name.")
+    alt = StringField(
+        "Alt text",
+        filters=[_strip],
+        validators=[Length(max=255)],
+        description="What the picture shows, for screen readers. Empty: the product's name.",
+    )
 
 
 def _row_data(variant: Variant) -> dict[str, Any]:
-    return {"id": str(variant.id), "sku": variant.sku, "label": variant.label,
-            "mrp": rupees_text(variant.mrp), "price": rupees_text(variant.price),
-            "stock": str(variant.stock)}
+    return {
+        "id": str(variant.id),
+        "sku": variant.sku,
+        "label": variant.label,
+        "mrp": rupees_text(variant.mrp),
+        "price": rupees_text(variant.price),
+        "stock": str(variant.stock),
+    }
 
 
 def _product_form_for(product: Product) -> ProductForm:
     """The edit form filled from the database, with one empty row to add a variant."""
     data = {name: getattr(product, name) for name in _PRODUCT_FIELDS}
-    data |= {"category_id": product.category_id,
-             "condition_ids": [c.id for c in product.conditions],
-             "variants": [_row_data(v) for v in product.variants] + [{}]}
+    data |= {
+        "category_id": product.category_id,
+        "condition_ids": [c.id for c in product.conditions],
+        "variants": [_row_data(v) for v in product.variants] + [{}],
+    }
     return ProductForm(formdata=None, data=data)
 
 
-_PRODUCT_FIELDS = ("slug", "name", "brand", "form", "description", "ingredients", "how_to_use",
-                   "warnings", "gst_rate", "max_per_order", "active")
+_PRODUCT_FIELDS = (
+    "slug",
+    "name",
+    "brand",
+    "form",
+    "description",
+    "ingredients",
+    "how_to_use",
+    "warnings",
+    "gst_rate",
+    "max_per_order",
+    "active",
+)
 
 
 @dataclass
@@ -322,7 +378,8 @@ def _plan_variants(form: ProductForm, product: Product | None) -> VariantPlan | 
         first_row.setdefault(sku, row)
     editable = {v.id for v in existing.values() if v.id in seen_ids}
     owners = db.session.execute(
-        select(Variant.sku, Variant.id, Product.slug).join(Variant.product)
+        select(Variant.sku, Variant.id, Product.slug)
+        .join(Variant.product)
         .where(Variant.sku.in_([s for s in wanted if s]))
     ).all()
     for sku, owner_id, owner_slug in owners:
@@ -342,8 +399,10 @@ def _plan_variants(form: ProductForm, product: Product | None) -> VariantPlan | 
 
 def _validate_product(form: ProductForm, product: Product | None) -> VariantPlan | None:
     ok = form.validate()
-    if form.slug.data and not form.slug.errors and _slug_taken(
-        Product.slug, form.slug.data, product.id if product else None
+    if (
+        form.slug.data
+        and not form.slug.errors
+        and _slug_taken(Product.slug, form.slug.data, product.id if product else None)
     ):
         add_error(form.slug, "Another product already uses this slug.")
         ok = False
@@ -355,9 +414,9 @@ def _apply_product(form: ProductForm, product: Product | None, plan: VariantPlan
     """Write a validated form to the session, with an audit entry per changed object."""
     creating = product is None
     category = db.session.get(Category, form.category_id.data)
-    conditions = list(db.session.scalars(
-        select(Condition).where(Condition.id.in_(form.condition_ids.data or []))
-    ))
+    conditions = list(
+        db.session.scalars(select(Condition).where(Condition.id.in_(form.condition_ids.data or [])))
+    )
     if product is None:
         product = Product()
         db.session.add(product)
@@ -370,8 +429,13 @@ def _apply_product(form: ProductForm, product: Product | None, plan: VariantPlan
     if plan.deletes:
         db.session.flush()
     for variant in plan.deletes:
-        audit("delete", "variant", variant.id, before=variants_before[variant.id],
-              summary=f"Deleted variant {variant.sku} of {form.slug.data}")
+        audit(
+            "delete",
+            "variant",
+            variant.id,
+            before=variants_before[variant.id],
+            summary=f"Deleted variant {variant.sku} of {form.slug.data}",
+        )
 
     with db.session.no_autoflush:
         for name in _PRODUCT_FIELDS:
@@ -401,17 +465,34 @@ def _apply_product(form: ProductForm, product: Product | None, plan: VariantPlan
     if creating:
         audit("create", "product", product.id, after=after, summary=f"Created {product.slug}")
     elif _changed(before, after):
-        audit("update", "product", product.id, before=before, after=after,
-              summary=f"Changed {', '.join(_changed(before, after))} of {product.slug}")
+        audit(
+            "update",
+            "product",
+            product.id,
+            before=before,
+            after=after,
+            summary=f"Changed {', '.join(_changed(before, after))} of {product.slug}",
+        )
     for variant, _ in plan.updates:
         now = snapshot(variant)
         fields = _changed(variants_before[variant.id], now)
         if fields:
-            audit("update", "variant", variant.id, before=variants_before[variant.id], after=now,
-                  summary=f"Changed {', '.join(fields)} of {variant.sku} ({product.slug})")
+            audit(
+                "update",
+                "variant",
+                variant.id,
+                before=variants_before[variant.id],
+                after=now,
+                summary=f"Changed {', '.join(fields)} of {variant.sku} ({product.slug})",
+            )
     for variant in created:
-        audit("create", "variant", variant.id, after=snapshot(variant),
-              summary=f"Added variant {variant.sku} to {product.slug}")
+        audit(
+            "create",
+            "variant",
+            variant.id,
+            after=snapshot(variant),
+            summary=f"Added variant {variant.sku} to {product.slug}",
+        )
     return product
 
 
@@ -425,18 +506,28 @@ def _commit_or_conflict(on_conflict: Callable[[], Any]):
     return None
 
 
-def _product_page(product: Product, form: ProductForm | None = None,
-                  image_form: ImageForm | None = None, status: int = 200):
+def _product_page(
+    product: Product,
+    form: ProductForm | None = None,
+    image_form: ImageForm | None = None,
+    status: int = 200,
+):
     return render_template(
-        "staff/catalog/product_form.html", product=product, failed=form is not None,
-        form=form or _product_form_for(product), image_form=image_form or ImageForm(),
+        "staff/catalog/product_form.html",
+        product=product,
+        failed=form is not None,
+        form=form or _product_form_for(product),
+        image_form=image_form or ImageForm(),
     ), status
 
 
 @bp.get("/products/")
 def product_list():
-    stmt = (select(Product).options(joinedload(Product.category), selectinload(Product.variants))
-            .order_by(Product.name, Product.id))
+    stmt = (
+        select(Product)
+        .options(joinedload(Product.category), selectinload(Product.variants))
+        .order_by(Product.name, Product.id)
+    )
     active = choice_arg("active", ("", "yes", "no"), "")
     if active:
         stmt = stmt.where(Product.active.is_(active == "yes"))
@@ -449,15 +540,22 @@ def product_list():
         stmt = stmt.where(Product.category_id == category.id)
     skus: ColumnElement = (
         select(func.aggregate_strings(Variant.sku, " "))
-        .where(Variant.product_id == Product.id).scalar_subquery()
+        .where(Variant.product_id == Product.id)
+        .scalar_subquery()
     )
     page = staff_page(stmt, search_columns=(Product.name, Product.slug, skus))
     categories = db.session.scalars(select(Category).order_by(Category.name)).all()
     q = request.args.get("q", "").strip()
     filters = {"q": q, "category": category.id if category else "", "active": active}
-    return render_template("staff/catalog/product_list.html", page=page, category=category,
-                           active=active, categories=categories, q=q,
-                           filters={k: v for k, v in filters.items() if v})
+    return render_template(
+        "staff/catalog/product_list.html",
+        page=page,
+        category=category,
+        active=active,
+        categories=categories,
+        q=q,
+        filters={k: v for k, v in filters.items() if v},
+    )
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
@@ -469,14 +567,14 @@ def product_new():
         return render_template("staff/catalog/product_form.html", product=None, form=form)
     plan = _validate_product(form, None)
     if plan is None:
-        return _invalid("staff/catalog/product_form.html", product=None, form=form,
-                        failed=True)
+        return _invalid("staff/catalog/product_form.html", product=None, form=form, failed=True)
     product = _apply_product(form, None, plan)
 
     def conflict():
         add_error(form, "Someone else has just used this slug or SKU; check and save again.")
-        return render_template("staff/catalog/product_form.html", product=None, form=form,
-                               failed=True), 409
+        return render_template(
+            "staff/catalog/product_form.html", product=None, form=form, failed=True
+        ), 409
 
     refused = _commit_or_conflict(conflict)
     if refused:
@@ -520,10 +618,13 @@ def product_delete(product_id: int):
     product = get_or_404(Product, product_id)
     uses = _product_references(product)
     if request.method == "GET" or uses:
-        return render_template("staff/catalog/product_delete.html", product=product,
-                               uses=uses), (409 if uses and request.method == "POST" else 200)
-    before = product_state(product) | {"variants": [snapshot(v) for v in product.variants],
-                                       "images": [snapshot(i) for i in product.images]}
+        return render_template("staff/catalog/product_delete.html", product=product, uses=uses), (
+            409 if uses and request.method == "POST" else 200
+        )
+    before = product_state(product) | {
+        "variants": [snapshot(v) for v in product.variants],
+        "images": [snapshot(i) for i in product.images],
+    }
     files = [image.path for image in product.images]
     name = product.name
     db.session.delete(product)
@@ -591,13 +692,21 @@ def product_image_upload(product_id: int):
     (folder / filename).write_bytes(data)
     try:
         image = ProductImage(
-            path=f"uploads/{filename}", alt=form.alt.data or product.name, width=width,
-            height=height, position=max((i.position for i in product.images), default=-1) + 1,
+            path=f"uploads/{filename}",
+            alt=form.alt.data or product.name,
+            width=width,
+            height=height,
+            position=max((i.position for i in product.images), default=-1) + 1,
         )
         product.images.append(image)
         db.session.flush()
-        audit("create", "product_image", image.id, after=snapshot(image),
-              summary=f"Added an image ({width}×{height}) to {product.slug}")
+        audit(
+            "create",
+            "product_image",
+            image.id,
+            after=snapshot(image),
+            summary=f"Added an image ({width}×{height}) to {product.slug}",
+        )
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
@@ -616,8 +725,13 @@ def product_image_delete(product_id: int, image_id: int):
     before = snapshot(image)
     product.images.remove(image)
     db.session.flush()
-    audit("delete", "product_image", image_id, before=before,
-          summary=f"Removed an image from {product.slug}")
+    audit(
+        "delete",
+        "product_image",
+        image_id,
+        before=before,
+        summary=f"Removed an image from {product.slug}",
+    )
     db.session.commit()
     _remove_upload(before["path"])
     flash("Image removed.", "success")
@@ -629,19 +743,25 @@ def product_image_delete(product_id: int, image_id: int):
 
 class CategoryForm(FlaskForm):
     slug = _slug_field("The category's address: /products/?category=<slug>.")
-    name = StringField("Name", filters=[_strip],
-                       validators=[DataRequired("Enter a name."), Length(max=200)])
-    description = TextAreaField("Description", filters=[_strip],
-                                validators=[Length(max=MAX_TEXT)])
-    position = IntegerField("Position in menus", default=0,
-                            validators=[InputRequired("Enter a position, like 0."),
-                                        NumberRange(0, 10_000, "Use a number from 0 to 10,000.")])
+    name = StringField(
+        "Name", filters=[_strip], validators=[DataRequired("Enter a name."), Length(max=200)]
+    )
+    description = TextAreaField("Description", filters=[_strip], validators=[Length(max=MAX_TEXT)])
+    position = IntegerField(
+        "Position in menus",
+        default=0,
+        validators=[
+            InputRequired("Enter a position, like 0."),
+            NumberRange(0, 10_000, "Use a number from 0 to 10,000."),
+        ],
+    )
 
 
 class ConditionForm(FlaskForm):
     slug = _slug_field("The condition's page: /conditions/<slug>.")
-    name = StringField("Name", filters=[_strip],
-                       validators=[DataRequired("Enter a name."), Length(max=200)])
+    name = StringField(
+        "Name", filters=[_strip], validators=[DataRequired("Enter a name."), Length(max=200)]
+    )
     summary = TextAreaField("Summary", filters=[_strip], validators=[Length(max=MAX_TEXT)])
 
 
@@ -682,16 +802,30 @@ class SimpleScreen:
 
 
 CATEGORIES = SimpleScreen(
-    Category, CategoryForm, "category", "Categories", ("slug", "name", "description", "position"),
-    (("product", Product.category_id), ("sale", sale_categories.c.category_id),
-     ("coupon", coupon_categories.c.category_id)),
+    Category,
+    CategoryForm,
+    "category",
+    "Categories",
+    ("slug", "name", "description", "position"),
+    (
+        ("product", Product.category_id),
+        ("sale", sale_categories.c.category_id),
+        ("coupon", coupon_categories.c.category_id),
+    ),
     (Category.position, Category.name),
     lambda c: url_for("catalog.product_list", category=c.slug),
 )
 CONDITIONS = SimpleScreen(
-    Condition, ConditionForm, "condition", "Conditions", ("slug", "name", "summary"),
-    (("article", Article.condition_id), ("product", product_conditions.c.condition_id),
-     ("doctor", doctor_conditions.c.condition_id)),
+    Condition,
+    ConditionForm,
+    "condition",
+    "Conditions",
+    ("slug", "name", "summary"),
+    (
+        ("article", Article.condition_id),
+        ("product", product_conditions.c.condition_id),
+        ("doctor", doctor_conditions.c.condition_id),
+    ),
     (Condition.name,),
     lambda c: url_for("content.condition", slug=c.slug),
 )
@@ -699,18 +833,30 @@ CONDITIONS = SimpleScreen(
 
 def _simple_list(screen: SimpleScreen):
     model = screen.model
-    page = staff_page(select(model).order_by(*screen.order_by, model.id),
-                      search_columns=(model.name, model.slug))
+    page = staff_page(
+        select(model).order_by(*screen.order_by, model.id), search_columns=(model.name, model.slug)
+    )
     counts = count_uses(screen.used_by, [obj.id for obj in page.items])
     uses = {object_id: describe_uses(kinds) for object_id, kinds in counts.items()}
-    return render_template("staff/catalog/simple_list.html", screen=screen, page=page,
-                           uses=uses, q=request.args.get("q", "").strip())
+    return render_template(
+        "staff/catalog/simple_list.html",
+        screen=screen,
+        page=page,
+        uses=uses,
+        q=request.args.get("q", "").strip(),
+    )
 
 
 def _simple_page(screen: SimpleScreen, obj, form, status: int = 200, problem: str = ""):
     uses = screen.uses(obj.id) if obj is not None else []
-    return render_template("staff/catalog/simple_form.html", screen=screen, obj=obj, form=form,
-                           uses=uses, problem=problem), status
+    return render_template(
+        "staff/catalog/simple_form.html",
+        screen=screen,
+        obj=obj,
+        form=form,
+        uses=uses,
+        problem=problem,
+    ), status
 
 
 def _simple_save(screen: SimpleScreen, obj):
@@ -720,8 +866,10 @@ def _simple_save(screen: SimpleScreen, obj):
         return _simple_page(screen, obj, form)
     ok = form.validate()
     own_id = obj.id if obj is not None else None
-    if form.slug.data and not form.slug.errors and _slug_taken(
-        screen.model.slug, form.slug.data, own_id
+    if (
+        form.slug.data
+        and not form.slug.errors
+        and _slug_taken(screen.model.slug, form.slug.data, own_id)
     ):
         add_error(form.slug, f"Another {screen.kind} already uses this slug.")
         ok = False
@@ -740,13 +888,20 @@ def _simple_save(screen: SimpleScreen, obj):
     if creating:
         audit("create", screen.kind, obj.id, after=after, summary=f"Created {obj.slug}")
     elif _changed(before, after):
-        audit("update", screen.kind, obj.id, before=before, after=after,
-              summary=f"Changed {', '.join(_changed(before, after))} of {obj.slug}")
+        audit(
+            "update",
+            screen.kind,
+            obj.id,
+            before=before,
+            after=after,
+            summary=f"Changed {', '.join(_changed(before, after))} of {obj.slug}",
+        )
 
     def conflict():
         add_error(form.slug, f"Another {screen.kind} has just taken this slug.")
-        return _simple_page(screen, None if creating else get_or_404(screen.model, own_id),
-                            form, 409)
+        return _simple_page(
+            screen, None if creating else get_or_404(screen.model, own_id), form, 409
+        )
 
     refused = _commit_or_conflict(conflict)
     if refused:
@@ -760,8 +915,9 @@ def _simple_delete(screen: SimpleScreen, object_id: int):
     obj = get_or_404(screen.model, object_id)
     uses = screen.uses(obj.id)
     if uses:
-        problem = (f"This {screen.kind} is still used by {', '.join(uses)}; move or remove "
-                   "those first.")
+        problem = (
+            f"This {screen.kind} is still used by {', '.join(uses)}; move or remove those first."
+        )
         return _simple_page(screen, obj, screen.form(formdata=None, obj=obj), 409, problem)
     before = snapshot(obj)
     db.session.delete(obj)

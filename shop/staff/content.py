@@ -127,7 +127,9 @@ class ArticleForm(FlaskForm):
         description="The date the reviewer last checked the article; not in the future.",
     )
     related = SelectMultipleField(
-        "Related articles (Read more)", coerce=int, description=MULTI_HINT,
+        "Related articles (Read more)",
+        coerce=int,
+        description=MULTI_HINT,
         render_kw={"size": 8},
     )
     body = TextAreaField(
@@ -210,9 +212,7 @@ def _hidden_embeds(body: str) -> list[str]:
     notes = []
     if embeds.products:
         inactive = db.session.scalars(
-            select(Product.slug).where(
-                Product.slug.in_(embeds.products), Product.active.is_(False)
-            )
+            select(Product.slug).where(Product.slug.in_(embeds.products), Product.active.is_(False))
         ).all()
         notes += [f'Product "{slug}" is inactive: its card is not shown.' for slug in inactive]
     if embeds.articles:
@@ -242,7 +242,10 @@ def articles():
     stmt = stmt.order_by(Article.updated_at.desc(), Article.id.desc())
     page = staff_page(stmt, search_columns=(Article.title, Article.slug))
     return render_template(
-        "staff/content/articles.html", page=page, q=query_arg("q"), status=status,
+        "staff/content/articles.html",
+        page=page,
+        q=query_arg("q"),
+        status=status,
         statuses=STATUSES,
     )
 
@@ -297,8 +300,14 @@ def _edit_article(article: Article | None):
     if before == after:
         flash("Nothing changed.", "notice")
     else:
-        audit("create" if before is None else "update", "article", article.id,
-              before=before, after=after, summary=f"{article.title} ({article.slug})")
+        audit(
+            "create" if before is None else "update",
+            "article",
+            article.id,
+            before=before,
+            after=after,
+            summary=f"{article.title} ({article.slug})",
+        )
         db.session.commit()
         flash(f"Saved “{article.title}”.", "success")
     return redirect(url_for("staff.article_edit", article_id=article.id), 303)
@@ -318,8 +327,7 @@ def _preview(form: ArticleForm, article: Article | None):
 
 
 def _publication(article: Article) -> dict:
-    return {"published": article.published,
-            "published_at": snapshot(article)["published_at"]}
+    return {"published": article.published, "published_at": snapshot(article)["published_at"]}
 
 
 @bp.post("/articles/<int:article_id>/publish")
@@ -338,8 +346,14 @@ def article_publish(article_id: int):
     article.published = True
     if article.published_at is None:  # the first publication date stays for good
         article.published_at = utcnow()
-    audit("publish", "article", article.id, before=before, after=_publication(article),
-          summary=f"Published {article.slug}")
+    audit(
+        "publish",
+        "article",
+        article.id,
+        before=before,
+        after=_publication(article),
+        summary=f"Published {article.slug}",
+    )
     db.session.commit()
     flash(f"“{article.title}” is live at /articles/{article.slug}.", "success")
     return redirect(url_for("staff.article_edit", article_id=article.id), 303)
@@ -353,8 +367,14 @@ def article_unpublish(article_id: int):
         return redirect(url_for("staff.article_edit", article_id=article.id), 303)
     before = _publication(article)
     article.published = False
-    audit("unpublish", "article", article.id, before=before, after=_publication(article),
-          summary=f"Unpublished {article.slug}")
+    audit(
+        "unpublish",
+        "article",
+        article.id,
+        before=before,
+        after=_publication(article),
+        summary=f"Unpublished {article.slug}",
+    )
     db.session.commit()
     flash(f"“{article.title}” is now a draft and no longer on the shop.", "success")
     return redirect(url_for("staff.article_edit", article_id=article.id), 303)
@@ -371,32 +391,42 @@ class DoctorForm(FlaskForm):
         description="The profile's address: /doctors/<slug>.",
     )
     name = StringField(
-        "Name", validators=[DataRequired("Enter the doctor's name."), Length(max=200)],
+        "Name",
+        validators=[DataRequired("Enter the doctor's name."), Length(max=200)],
         filters=[_clean],
     )
     specialty = StringField(
-        "Specialty", validators=[DataRequired("Enter a specialty."), Length(max=200)],
+        "Specialty",
+        validators=[DataRequired("Enter a specialty."), Length(max=200)],
         filters=[_clean],
     )
     years_experience = IntegerField(
         "Years of experience",
-        validators=[InputRequired("Enter the years of experience."),
-                    NumberRange(0, 70, "Years of experience must be between 0 and 70.")],
+        validators=[
+            InputRequired("Enter the years of experience."),
+            NumberRange(0, 70, "Years of experience must be between 0 and 70."),
+        ],
     )
-    bio = TextAreaField("Short bio", validators=[Length(max=4000)], filters=[_clean],
-                        render_kw={"rows": 5})
+    bio = TextAreaField(
+        "Short bio", validators=[Length(max=4000)], filters=[_clean], render_kw={"rows": 5}
+    )
     active = BooleanField("Active (shown on the shop)", default=True)
-    conditions = SelectMultipleField("Conditions", coerce=int, description=MULTI_HINT,
-                                     render_kw={"size": 6})
+    conditions = SelectMultipleField(
+        "Conditions", coerce=int, description=MULTI_HINT, render_kw={"size": 6}
+    )
 
 
 def _doctor_form(doctor: Doctor | None) -> DoctorForm:
     data = None
     if doctor is not None:
         data = {
-            "slug": doctor.slug, "name": doctor.name, "specialty": doctor.specialty,
-            "years_experience": doctor.years_experience, "bio": doctor.bio,
-            "active": doctor.active, "conditions": [c.id for c in doctor.conditions],
+            "slug": doctor.slug,
+            "name": doctor.name,
+            "specialty": doctor.specialty,
+            "years_experience": doctor.years_experience,
+            "bio": doctor.bio,
+            "active": doctor.active,
+            "conditions": [c.id for c in doctor.conditions],
         }
     form = DoctorForm(data=data)
     form.conditions.choices = _condition_choices()
@@ -415,11 +445,7 @@ def _doctor_page(form: DoctorForm, doctor: Doctor | None, status: int = 200):
 
 @bp.get("/doctors/")
 def doctors():
-    stmt = (
-        select(Doctor)
-        .options(selectinload(Doctor.conditions))
-        .order_by(Doctor.name, Doctor.id)
-    )
+    stmt = select(Doctor).options(selectinload(Doctor.conditions)).order_by(Doctor.name, Doctor.id)
     page = staff_page(stmt, search_columns=(Doctor.name, Doctor.slug, Doctor.specialty))
     return render_template("staff/content/doctors.html", page=page, q=query_arg("q"))
 
@@ -466,8 +492,14 @@ def _edit_doctor(doctor: Doctor | None):
     if before == after:
         flash("Nothing changed.", "notice")
     else:
-        audit("create" if before is None else "update", "doctor", doctor.id,
-              before=before, after=after, summary=f"{doctor.name} ({doctor.slug})")
+        audit(
+            "create" if before is None else "update",
+            "doctor",
+            doctor.id,
+            before=before,
+            after=after,
+            summary=f"{doctor.name} ({doctor.slug})",
+        )
         db.session.commit()
         flash(f"Saved {doctor.name}.", "success")
     return redirect(url_for("staff.doctor_edit", doctor_id=doctor.id), 303)

@@ -30,8 +30,16 @@ from shop.staff.catalog import read_variant_values, sku_problem
 
 menu_item(16, "staff.products_import", "CSV")
 
-COLUMNS = ("sku", "product_slug", "product_name", "variant_label", "mrp", "price", "stock",
-           "active")
+COLUMNS = (
+    "sku",
+    "product_slug",
+    "product_name",
+    "variant_label",
+    "mrp",
+    "price",
+    "stock",
+    "active",
+)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ERRORS_SHOWN = 200
 LOOKUP_CHUNK = 500  # SKUs per IN (...) query, well under SQLite's bound-parameter limit
@@ -71,8 +79,16 @@ def uninert(text: str) -> str:
 def products_export():
     """Every variant with its product, in the columns the import reads back."""
     rows = db.session.execute(
-        select(Variant.sku, Product.slug, Product.name, Variant.label, Variant.mrp,
-               Variant.price, Variant.stock, Product.active)
+        select(
+            Variant.sku,
+            Product.slug,
+            Product.name,
+            Variant.label,
+            Variant.mrp,
+            Variant.price,
+            Variant.stock,
+            Product.active,
+        )
         .join(Variant.product)
         .order_by(Product.slug, Variant.position, Variant.id)
     )
@@ -80,13 +96,27 @@ def products_export():
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for sku, slug, name, label, mrp, price, stock, active in rows:
-        writer.writerow([sku, slug, inert(name), inert(label), rupees_text(mrp),
-                         rupees_text(price), stock, "true" if active else "false"])
+        writer.writerow(
+            [
+                sku,
+                slug,
+                inert(name),
+                inert(label),
+                rupees_text(mrp),
+                rupees_text(price),
+                stock,
+                "true" if active else "false",
+            ]
+        )
     filename = f"products-{date.today().isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- import -------------------------------------------------------------------------------
@@ -126,8 +156,9 @@ def read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         text = data.decode("utf-8-sig")  # spreadsheets often start UTF-8 files with a BOM
     except UnicodeDecodeError as error:
-        raise CsvError("This file is not UTF-8 text; save it as “CSV UTF-8” and try again.") \
-            from error
+        raise CsvError(
+            "This file is not UTF-8 text; save it as “CSV UTF-8” and try again."
+        ) from error
     if "\x00" in text:
         raise CsvError("This file is not CSV text.")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -167,8 +198,9 @@ def check_header(header: list[str]) -> dict[str, int]:
 LineErrors = list[tuple[int, str]]  # (line number, what is wrong there)
 
 
-def parse_rows(records: list[tuple[int, list[str]]], positions: dict[str, int],
-               errors: LineErrors) -> list[Row]:
+def parse_rows(
+    records: list[tuple[int, list[str]]], positions: dict[str, int], errors: LineErrors
+) -> list[Row]:
     """Read every record into a Row, adding (line, message) to `errors` per problem."""
     rows = []
     for line, values in records:
@@ -194,8 +226,17 @@ def parse_rows(records: list[tuple[int, list[str]]], positions: dict[str, int],
         numbers, number_errors = read_variant_values(cell["mrp"], cell["price"], cell["stock"])
         problems += [f"{name}: {message}" for name, message in number_errors.items()]
         errors += [(line, problem) for problem in problems]
-        rows.append(Row(line, cell["sku"], cell["product_slug"], cell["product_name"],
-                        cell["variant_label"], active, numbers))
+        rows.append(
+            Row(
+                line,
+                cell["sku"],
+                cell["product_slug"],
+                cell["product_name"],
+                cell["variant_label"],
+                active,
+                numbers,
+            )
+        )
     return rows
 
 
@@ -203,9 +244,13 @@ def load_variants(skus: list[str]) -> dict[str, Variant]:
     """The variants with these SKUs, with their products, in a few queries."""
     found: dict[str, Variant] = {}
     for start in range(0, len(skus), LOOKUP_CHUNK):
-        chunk = skus[start:start + LOOKUP_CHUNK]
-        stmt = (select(Variant).join(Variant.product).options(contains_eager(Variant.product))
-                .where(Variant.sku.in_(chunk)))
+        chunk = skus[start : start + LOOKUP_CHUNK]
+        stmt = (
+            select(Variant)
+            .join(Variant.product)
+            .options(contains_eager(Variant.product))
+            .where(Variant.sku.in_(chunk))
+        )
         found |= {variant.sku: variant for variant in db.session.scalars(stmt)}
     return found
 
@@ -222,19 +267,34 @@ def match_rows(rows: list[Row], errors: LineErrors) -> dict[str, Variant]:
     for row in rows:
         variant = variants.get(row.sku)
         if variant is None:
-            errors.append((row.line, f"sku: there is no variant {row.sku!r} (the import "
-                                     "only updates existing variants)."))
+            errors.append(
+                (
+                    row.line,
+                    f"sku: there is no variant {row.sku!r} (the import "
+                    "only updates existing variants).",
+                )
+            )
             continue
         if row.product_slug != variant.product.slug:
-            errors.append((row.line, f"product_slug: {row.sku} belongs to "
-                                     f"{variant.product.slug}, not {row.product_slug!r}."))
+            errors.append(
+                (
+                    row.line,
+                    f"product_slug: {row.sku} belongs to "
+                    f"{variant.product.slug}, not {row.product_slug!r}.",
+                )
+            )
             continue
         first = first_of_product.setdefault(variant.product_id, row)
         if first is not row:
             for column in ("product_name", "active"):
                 if getattr(first, column) != getattr(row, column):
-                    errors.append((row.line, f"{column}: differs from line {first.line}, "
-                                             f"which has the same product."))
+                    errors.append(
+                        (
+                            row.line,
+                            f"{column}: differs from line {first.line}, "
+                            f"which has the same product.",
+                        )
+                    )
     return variants
 
 
@@ -253,8 +313,14 @@ def apply_rows(rows: list[Row], variants: dict[str, Variant]) -> ImportResult:
                 for name, value in wanted.items():
                     setattr(product, name, value)
                 db.session.flush()
-                audit("update", "product", product.id, before=before, after=snapshot(product),
-                      summary=f"CSV import changed {product.slug}")
+                audit(
+                    "update",
+                    "product",
+                    product.id,
+                    before=before,
+                    after=snapshot(product),
+                    summary=f"CSV import changed {product.slug}",
+                )
                 result.products.append(product.slug)
         wanted = {"label": row.variant_label} | row.numbers
         if variant.label.strip() != row.variant_label or any(
@@ -264,8 +330,14 @@ def apply_rows(rows: list[Row], variants: dict[str, Variant]) -> ImportResult:
             for name, value in wanted.items():
                 setattr(variant, name, value)
             db.session.flush()
-            audit("update", "variant", variant.id, before=before, after=snapshot(variant),
-                  summary=f"CSV import changed {variant.sku} (line {row.line})")
+            audit(
+                "update",
+                "variant",
+                variant.id,
+                before=before,
+                after=snapshot(variant),
+                summary=f"CSV import changed {variant.sku} (line {row.line})",
+            )
             result.variants.append(variant.sku)
     return result
 
@@ -286,19 +358,30 @@ def import_products(data: bytes, filename: str) -> tuple[ImportResult | None, Li
     with db.session.no_autoflush:
         result = apply_rows(rows, variants)
     if result.changed:
-        audit("import", "catalogue", filename[:80] or "products.csv",
-              after={"rows": result.rows, "variants": result.variants[:1000],
-                     "products": result.products[:1000]},
-              summary=f"CSV import of {result.rows} rows: {len(result.variants)} variants and "
-                      f"{len(result.products)} products changed")
+        audit(
+            "import",
+            "catalogue",
+            filename[:80] or "products.csv",
+            after={
+                "rows": result.rows,
+                "variants": result.variants[:1000],
+                "products": result.products[:1000],
+            },
+            summary=f"CSV import of {result.rows} rows: {len(result.variants)} variants and "
+            f"{len(result.products)} products changed",
+        )
     return result, []
 
 
 def _import_page(form: ImportForm, status: int = 200, errors=(), problem: str = ""):
     db.session.rollback()
     return render_template(
-        "staff/catalog/csv_import.html", form=form, errors=list(errors)[:MAX_ERRORS_SHOWN],
-        error_count=len(errors), problem=problem, columns=COLUMNS,
+        "staff/catalog/csv_import.html",
+        form=form,
+        errors=list(errors)[:MAX_ERRORS_SHOWN],
+        error_count=len(errors),
+        problem=problem,
+        columns=COLUMNS,
     ), status
 
 
@@ -316,22 +399,32 @@ def products_import():
     data = upload.stream.read(MAX_CSV_BYTES + 1)
     try:
         if len(data) > MAX_CSV_BYTES:
-            raise CsvError(f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; "
-                           "split it and import the parts one by one.", 413)
+            raise CsvError(
+                f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; "
+                "split it and import the parts one by one.",
+                413,
+            )
         result, errors = import_products(data, upload.filename)
     except CsvError as error:
         return _import_page(form, error.status, problem=error.message)
     if errors:
-        return _import_page(form, 422, errors=errors,
-                            problem="Nothing was imported: fix these lines and try again.")
+        return _import_page(
+            form, 422, errors=errors, problem="Nothing was imported: fix these lines and try again."
+        )
     try:
         db.session.commit()
     except IntegrityError:
-        return _import_page(form, 409, problem="The catalogue changed while importing; "
-                            "export a fresh file and try again.")
+        return _import_page(
+            form,
+            409,
+            problem="The catalogue changed while importing; export a fresh file and try again.",
+        )
     if result.changed:
-        flash(f"Imported {result.rows} rows: {len(result.variants)} variants and "
-              f"{len(result.products)} products changed.", "success")
+        flash(
+            f"Imported {result.rows} rows: {len(result.variants)} variants and "
+            f"{len(result.products)} products changed.",
+            "success",
+        )
     else:
         flash(f"Nothing to change: all {result.rows} rows match the catalogue.", "notice")
     return redirect(url_for("staff.products_import"), 303)

@@ -22,8 +22,9 @@ PAID_STATES = ("paid", "shipped", "delivered", "partially_refunded")
 def dashboard():
     today = datetime.combine(utcnow().date(), time.min, tzinfo=utcnow().tzinfo)
     orders_today, revenue_today = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(Order.total - Order.amount_refunded), 0))
-        .where(Order.created_at >= today, Order.state.in_(PAID_STATES))
+        select(func.count(), func.coalesce(func.sum(Order.total - Order.amount_refunded), 0)).where(
+            Order.created_at >= today, Order.state.in_(PAID_STATES)
+        )
     ).one()
     review = db.session.scalars(
         select(Order).where(Order.needs_review.is_(True)).order_by(Order.created_at.desc())
@@ -39,6 +40,11 @@ def dashboard():
         select(Article).where(Article.published.is_(False)).order_by(Article.updated_at.desc())
     ).all()
     return render_template(
-        "staff/dashboard.html", orders_today=orders_today, revenue_today=revenue_today,
-        review=review, low_stock=low_stock, drafts=drafts, low_stock_level=LOW_STOCK,
+        "staff/dashboard.html",
+        orders_today=orders_today,
+        revenue_today=revenue_today,
+        review=review,
+        low_stock=low_stock,
+        drafts=drafts,
+        low_stock_level=LOW_STOCK,
     )

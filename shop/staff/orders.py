@@ -19,11 +19,12 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValid
 from shop.checkout.models import STATES, Order
 from shop.checkout.states import InvalidTransition, can_transition, record, transition
 from shop.database import utcnow
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.listing import query_arg
 from shop.payments.gateway import PaymentError, PaymentUnavailable
 from shop.payments.models import Refund
-from shop.payments.refunds import REFUNDABLE_STATES, RefundError, refund_order
+from shop.payments.refunds import REFUNDABLE_STATES, refund_order
 from shop.pricing.money import format_money, parse_rupees
 from shop.staff.audit import audit
 from shop.staff.base import actor, bp, menu_item
@@ -53,16 +54,19 @@ MAX_NUMBER_LENGTH = 20  # Order.number is String(20)
 class MoveForm(FlaskForm):
     """Mark shipped or delivered, with an optional note (a courier, a tracking number)."""
 
-    note = StringField("Note for the timeline (optional)",
-                       validators=[Optional(), Length(max=500, message="Keep the note under "
-                                                                       "500 characters.")])
+    note = StringField(
+        "Note for the timeline (optional)",
+        validators=[Optional(), Length(max=500, message="Keep the note under 500 characters.")],
+    )
 
 
 class ClearReviewForm(FlaskForm):
     review_note = TextAreaField(
         "What did you check?",
-        validators=[DataRequired("Say what you checked before clearing the flag."),
-                    Length(max=500, message="Keep the note under 500 characters.")],
+        validators=[
+            DataRequired("Say what you checked before clearing the flag."),
+            Length(max=500, message="Keep the note under 500 characters."),
+        ],
     )
 
 
@@ -80,20 +84,28 @@ def _amount_in_rupees(form, field) -> None:
 
 
 class RefundForm(FlaskForm):
-    amount = StringField("Amount to refund (₹)",
-                         validators=[DataRequired("Enter the amount to refund, in rupees."),
-                                     _amount_in_rupees])
-    reason = StringField("Reason",
-                         validators=[DataRequired("Say why the order is being refunded."),
-                                     Length(max=250, message="Keep the reason under 250 "
-                                                             "characters.")])
+    amount = StringField(
+        "Amount to refund (₹)",
+        validators=[DataRequired("Enter the amount to refund, in rupees."), _amount_in_rupees],
+    )
+    reason = StringField(
+        "Reason",
+        validators=[
+            DataRequired("Say why the order is being refunded."),
+            Length(max=250, message="Keep the reason under 250 characters."),
+        ],
+    )
     # A one-time token made when the form is drawn: it becomes the refund's idempotency
     # key, so a double-clicked or resubmitted form refunds once.
-    request_id = HiddenField(validators=[
-        DataRequired("This form is out of date: reload the page and try again."),
-        Regexp(r"^[A-Za-z0-9_-]{16,64}$",
-               message="This form is out of date: reload the page and try again."),
-    ])
+    request_id = HiddenField(
+        validators=[
+            DataRequired("This form is out of date: reload the page and try again."),
+            Regexp(
+                r"^[A-Za-z0-9_-]{16,64}$",
+                message="This form is out of date: reload the page and try again.",
+            ),
+        ]
+    )
 
 
 def _fresh_refund_form() -> RefundForm:
@@ -119,34 +131,55 @@ def _order_or_404(number: str, *, lock: bool = False) -> Order:
     if order is None:
         abort(404, description="There is no order with that number.")
     if lock:
-        db.session.execute(update(Order).where(Order.id == order.id)
-                           .values(updated_at=utcnow())
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
         db.session.refresh(order)
     return order
 
 
 def _facts(order: Order) -> dict:
     """What staff actions change on an order, for the audit log's before/after."""
-    return {"state": order.state, "amount_refunded": order.amount_refunded,
-            "needs_review": order.needs_review}
+    return {
+        "state": order.state,
+        "amount_refunded": order.amount_refunded,
+        "needs_review": order.needs_review,
+    }
 
 
-def _detail(order: Order, *, status: int = 200, problem: str | None = None,
-            move_form: MoveForm | None = None, refund_form: RefundForm | None = None,
-            review_form: ClearReviewForm | None = None):
+def _detail(
+    order: Order,
+    *,
+    status: int = 200,
+    problem: str | None = None,
+    move_form: MoveForm | None = None,
+    refund_form: RefundForm | None = None,
+    review_form: ClearReviewForm | None = None,
+):
     """Render the order page; forms not being re-shown with errors start empty."""
     refunds = db.session.scalars(
         select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at, Refund.id)
     ).all()
-    next_move = next((action for action, (target, _) in MOVES.items()
-                      if can_transition(order.state, target)), None)
-    can_refund = (order.state in REFUNDABLE_STATES and order.refundable > 0
-                  and bool(order.stripe_payment_intent))
+    next_move = next(
+        (action for action, (target, _) in MOVES.items() if can_transition(order.state, target)),
+        None,
+    )
+    can_refund = (
+        order.state in REFUNDABLE_STATES
+        and order.refundable > 0
+        and bool(order.stripe_payment_intent)
+    )
     return render_template(
         "staff/orders/detail.html",
-        order=order, refunds=refunds, labels=STATE_LABELS, problem=problem,
-        next_move=next_move, can_refund=can_refund,
+        order=order,
+        refunds=refunds,
+        labels=STATE_LABELS,
+        problem=problem,
+        next_move=next_move,
+        can_refund=can_refund,
         move_form=move_form or MoveForm(formdata=None),
         refund_form=refund_form or _fresh_refund_form(),
         review_form=review_form or ClearReviewForm(formdata=None),
@@ -174,8 +207,15 @@ def orders():
     if review:
         stmt = stmt.where(Order.needs_review.is_(True))
     page = staff_page(stmt, search_columns=(Order.number, Order.email))
-    return render_template("staff/orders/list.html", page=page, q=query_arg("q"), state=state,
-                           review=review, states=STATES, labels=STATE_LABELS)
+    return render_template(
+        "staff/orders/list.html",
+        page=page,
+        q=query_arg("q"),
+        state=state,
+        review=review,
+        states=STATES,
+        labels=STATE_LABELS,
+    )
 
 
 @bp.get("/orders/<number>")
@@ -203,11 +243,22 @@ def _move(number: str, action: str):
         return _detail(order, status=409, problem=f"{error} Nothing was changed.")
     if not moved:  # someone else changed the order between our read and our update
         db.session.rollback()
-        return _detail(order, status=409, problem=(
-            f"Order {order.number} changed while you were working on it and is now "
-            f"{STATE_LABELS[order.state].lower()}. Nothing was changed."))
-    audit(action, "order", order.number, before=before, after=_facts(order),
-          summary=f"Marked {order.number} {words}." + (f" Note: {note}" if note else ""))
+        return _detail(
+            order,
+            status=409,
+            problem=(
+                f"Order {order.number} changed while you were working on it and is now "
+                f"{STATE_LABELS[order.state].lower()}. Nothing was changed."
+            ),
+        )
+    audit(
+        action,
+        "order",
+        order.number,
+        before=before,
+        after=_facts(order),
+        summary=f"Marked {order.number} {words}." + (f" Note: {note}" if note else ""),
+    )
     db.session.commit()
     flash(f"Order {order.number} is marked {words}.", "success")
     return _back_to(order)
@@ -239,9 +290,10 @@ def order_refund(number: str):
     before = _facts(order)
     reason = form.reason.data.strip()
     try:
-        refund = refund_order(order, form.amount.paise, actor=actor(), reason=reason,
-                              request_id=form.request_id.data)
-    except RefundError as error:
+        refund = refund_order(
+            order, form.amount.paise, actor=actor(), reason=reason, request_id=form.request_id.data
+        )
+    except ShopError as error:
         db.session.rollback()
         if error.status == 422:
             form.amount.errors.append(error.message)
@@ -251,16 +303,26 @@ def order_refund(number: str):
         # Stripe may or may not have made the refund: keep the same request_id in the
         # form, so submitting again replays the same idempotent request.
         db.session.rollback()
-        return _detail(order, status=503, refund_form=form, problem=(
-            f"Stripe did not confirm the refund: {error} Nothing was recorded here. "
-            "Submitting the form again retries the same request, so the customer cannot "
-            "be refunded twice."))
+        return _detail(
+            order,
+            status=503,
+            refund_form=form,
+            problem=(
+                f"Stripe did not confirm the refund: {error} Nothing was recorded here. "
+                "Submitting the form again retries the same request, so the customer cannot "
+                "be refunded twice."
+            ),
+        )
     except PaymentError as error:
         # Stripe refused the request as made; the same key would only replay the refusal.
         db.session.rollback()
         form.request_id.data = secrets.token_urlsafe(16)
-        return _detail(order, status=502, refund_form=form, problem=(
-            f"Stripe refused the refund: {error} Nothing was refunded or recorded."))
+        return _detail(
+            order,
+            status=502,
+            refund_form=form,
+            problem=(f"Stripe refused the refund: {error} Nothing was refunded or recorded."),
+        )
     except IntegrityError:
         # The same form, submitted twice at once, lost the race on the idempotency key.
         db.session.rollback()
@@ -268,18 +330,34 @@ def order_refund(number: str):
         return _back_to(order)
     if refund.id in earlier:
         db.session.rollback()
-        flash(f"This refund form was already submitted: {format_money(refund.amount)} "
-              f"(Stripe refund {refund.stripe_refund_id}, {refund.status}) was refunded "
-              "once and nothing more was refunded.", "notice")
+        flash(
+            f"This refund form was already submitted: {format_money(refund.amount)} "
+            f"(Stripe refund {refund.stripe_refund_id}, {refund.status}) was refunded "
+            "once and nothing more was refunded.",
+            "notice",
+        )
         return _back_to(order)
-    after = {**_facts(order), "refund_amount": refund.amount,
-             "refund_id": refund.stripe_refund_id, "refund_status": refund.status,
-             "refund_reason": reason}
-    audit("refund", "order", order.number, before=before, after=after,
-          summary=f"Refunded {format_money(refund.amount)} of {order.number}: {reason}")
+    after = {
+        **_facts(order),
+        "refund_amount": refund.amount,
+        "refund_id": refund.stripe_refund_id,
+        "refund_status": refund.status,
+        "refund_reason": reason,
+    }
+    audit(
+        "refund",
+        "order",
+        order.number,
+        before=before,
+        after=after,
+        summary=f"Refunded {format_money(refund.amount)} of {order.number}: {reason}",
+    )
     db.session.commit()
-    flash(f"Refunded {format_money(refund.amount)} of order {order.number}: Stripe refund "
-          f"{refund.stripe_refund_id}, status {refund.status}.", "success")
+    flash(
+        f"Refunded {format_money(refund.amount)} of order {order.number}: Stripe refund "
+        f"{refund.stripe_refund_id}, status {refund.status}.",
+        "success",
+    )
     return _back_to(order)
 
 
@@ -293,20 +371,27 @@ def order_clear_review(number: str):
     before = _facts(order)
     # Conditional, so two people clearing the same flag at once record it once.
     cleared = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.needs_review.is_(True))
+        update(Order)
+        .where(Order.id == order.id, Order.needs_review.is_(True))
         .values(needs_review=False)
         .execution_options(synchronize_session=False)
     ).rowcount
     if cleared != 1:
         db.session.rollback()
-        return _detail(order, status=409,
-                       problem=f"Order {order.number} is not flagged for review.")
+        return _detail(
+            order, status=409, problem=f"Order {order.number} is not flagged for review."
+        )
     db.session.refresh(order)
     note = form.review_note.data.strip()
     record(order, actor=actor(), note=f"Review flag cleared: {note}")
-    audit("clear_review", "order", order.number, before=before,
-          after={**_facts(order), "review_note": note},
-          summary=f"Cleared the review flag of {order.number}: {note}")
+    audit(
+        "clear_review",
+        "order",
+        order.number,
+        before=before,
+        after={**_facts(order), "review_note": note},
+        summary=f"Cleared the review flag of {order.number}: {note}",
+    )
     db.session.commit()
     flash(f"Order {order.number} no longer needs review.", "success")
     return _back_to(order)

@@ -99,7 +99,10 @@ class RupeesField(StringField):
 
 def _time_field(label: str) -> DateTimeLocalField:
     return DateTimeLocalField(
-        label, validators=[Optional()], format=TIME_FORMATS, tz=UTC,
+        label,
+        validators=[Optional()],
+        format=TIME_FORMATS,
+        tz=UTC,
         description="In UTC (India is UTC+5:30). Leave empty for no limit.",
     )
 
@@ -131,8 +134,9 @@ class DiscountForm(FlaskForm):
         description="Product slugs, one per line or separated by commas.",
         render_kw={"rows": 4},
     )
-    categories = SelectMultipleField("Categories", coerce=int, description=MULTI_HINT,
-                                     render_kw={"size": 6})
+    categories = SelectMultipleField(
+        "Categories", coerce=int, description=MULTI_HINT, render_kw={"size": 6}
+    )
     active = BooleanField("Active", default=True)
 
     # Filled by validation: the value in stored units and the products named.
@@ -150,9 +154,7 @@ class DiscountForm(FlaskForm):
         try:
             amount = parse_rupees(text)
         except ValueError:
-            raise ValidationError(
-                "Enter the amount off in rupees, such as 50 or 49.50."
-            ) from None
+            raise ValidationError("Enter the amount off in rupees, such as 50 or 49.50.") from None
         if amount <= 0:
             raise ValidationError("The amount off must be more than ₹0.")
         if amount > MAX_AMOUNT:
@@ -202,8 +204,7 @@ def _with_category_choices(form: DiscountForm) -> DiscountForm:
     return form
 
 
-def _apply_discount(item: Sale | Coupon, form: DiscountForm,
-                    categories: list[Category]) -> None:
+def _apply_discount(item: Sale | Coupon, form: DiscountForm, categories: list[Category]) -> None:
     item.kind = form.kind.data
     item.value = form.amount
     item.starts_at = form.starts_at.data
@@ -249,14 +250,17 @@ def discount_text(item) -> str:
 
 class SaleForm(DiscountForm):
     name = StringField(
-        "Name", validators=[DataRequired("Enter a name for the sale."), Length(max=200)],
+        "Name",
+        validators=[DataRequired("Enter a name for the sale."), Length(max=200)],
         filters=[_clean],
     )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if not self.categories.errors and not self.products.errors and not (
-            self.categories.data or _split_slugs(self.products.data)
+        if (
+            not self.categories.errors
+            and not self.products.errors
+            and not (self.categories.data or _split_slugs(self.products.data))
         ):
             self.form_errors.append("Choose at least one category or product for the sale.")
             self.products.errors.append("Name products here, or choose categories below.")
@@ -283,8 +287,7 @@ def sales():
     page = staff_page(stmt, search_columns=(Sale.name,))
     now = utcnow()
     running = {sale.id for sale in page.items if _is_running(sale, now)}
-    return render_template("staff/pricing/sales.html", page=page, q=query_arg("q"),
-                           running=running)
+    return render_template("staff/pricing/sales.html", page=page, q=query_arg("q"), running=running)
 
 
 @bp.route("/sales/new", methods=["GET", "POST"])
@@ -314,8 +317,14 @@ def _edit_sale(sale: Sale | None):
     if before == after:
         flash("Nothing changed.", "notice")
     else:
-        audit("create" if before is None else "update", "sale", sale.id, before=before,
-              after=after, summary=f"{sale.name}: {_describe(sale.kind, sale.value)}")
+        audit(
+            "create" if before is None else "update",
+            "sale",
+            sale.id,
+            before=before,
+            after=after,
+            summary=f"{sale.name}: {_describe(sale.kind, sale.value)}",
+        )
         db.session.commit()
         flash(f"Saved the sale “{sale.name}”.", "success")
     return redirect(url_for("staff.sale_edit", sale_id=sale.id), 303)
@@ -325,8 +334,14 @@ def _edit_sale(sale: Sale | None):
 def sale_delete(sale_id: int):
     sale = get_or_404(Sale, sale_id)
     before = _sale_state(sale)
-    audit("delete", "sale", sale.id, before=before, after=None,
-          summary=f"Deleted the sale {sale.name}")
+    audit(
+        "delete",
+        "sale",
+        sale.id,
+        before=before,
+        after=None,
+        summary=f"Deleted the sale {sale.name}",
+    )
     db.session.delete(sale)
     db.session.commit()
     flash(f"Deleted the sale “{before['name']}”.", "success")
@@ -346,29 +361,36 @@ class CouponForm(DiscountForm):
         validators=[
             DataRequired("Enter a code."),
             Length(max=40),
-            Regexp(r"^[A-Z0-9][A-Z0-9_-]*\Z",
-                   message="Use letters, digits, hyphens and underscores, such as WELCOME10."),
+            Regexp(
+                r"^[A-Z0-9][A-Z0-9_-]*\Z",
+                message="Use letters, digits, hyphens and underscores, such as WELCOME10.",
+            ),
         ],
         filters=[_clean, _upper],
         description="Shoppers may type it in any case; it is stored in capitals.",
     )
     description = StringField("Description", validators=[Length(max=250)], filters=[_clean])
     min_subtotal = RupeesField(
-        "Minimum subtotal", validators=[Optional()],
+        "Minimum subtotal",
+        validators=[Optional()],
         description="In rupees, after sales and before the coupon. Empty for no minimum.",
     )
     max_discount = RupeesField(
-        "Cap on the discount", validators=[Optional()],
+        "Cap on the discount",
+        validators=[Optional()],
         description="In rupees. Empty for no cap.",
     )
     usage_limit = IntegerField(
-        "Total usage limit", validators=[
-            Optional(), NumberRange(1, MAX_COUNT, "The usage limit must be at least 1.")],
+        "Total usage limit",
+        validators=[Optional(), NumberRange(1, MAX_COUNT, "The usage limit must be at least 1.")],
         description="Held and final uses together. Empty for unlimited.",
     )
     per_customer_limit = IntegerField(
-        "Uses per customer", validators=[
-            Optional(), NumberRange(1, MAX_COUNT, "The limit per customer must be at least 1.")],
+        "Uses per customer",
+        validators=[
+            Optional(),
+            NumberRange(1, MAX_COUNT, "The limit per customer must be at least 1."),
+        ],
         description="Per account, or per e-mail address for guests. Empty for unlimited.",
     )
     exclude_sale_items = BooleanField("Not on items already on sale")
@@ -382,10 +404,14 @@ def _coupon_form(coupon: Coupon | None) -> CouponForm:
     data = None
     if coupon is not None:
         data = {
-            "code": coupon.code, "description": coupon.description,
-            "min_subtotal": coupon.min_subtotal or None, "max_discount": coupon.max_discount,
-            "usage_limit": coupon.usage_limit, "per_customer_limit": coupon.per_customer_limit,
-            "exclude_sale_items": coupon.exclude_sale_items, **_discount_data(coupon),
+            "code": coupon.code,
+            "description": coupon.description,
+            "min_subtotal": coupon.min_subtotal or None,
+            "max_discount": coupon.max_discount,
+            "usage_limit": coupon.usage_limit,
+            "per_customer_limit": coupon.per_customer_limit,
+            "exclude_sale_items": coupon.exclude_sale_items,
+            **_discount_data(coupon),
         }
     return _with_category_choices(CouponForm(data=data))
 
@@ -420,8 +446,9 @@ def coupons():
     page = staff_page(stmt, search_columns=(Coupon.code, Coupon.description))
     now = utcnow()
     running = {coupon.id for coupon in page.items if _is_running(coupon, now)}
-    return render_template("staff/pricing/coupons.html", page=page, q=query_arg("q"),
-                           running=running)
+    return render_template(
+        "staff/pricing/coupons.html", page=page, q=query_arg("q"), running=running
+    )
 
 
 @bp.route("/coupons/new", methods=["GET", "POST"])
@@ -470,8 +497,14 @@ def _edit_coupon(coupon: Coupon | None):
     if before == after:
         flash("Nothing changed.", "notice")
     else:
-        audit("create" if before is None else "update", "coupon", coupon.id, before=before,
-              after=after, summary=f"{coupon.code}: {_describe(coupon.kind, coupon.value)}")
+        audit(
+            "create" if before is None else "update",
+            "coupon",
+            coupon.id,
+            before=before,
+            after=after,
+            summary=f"{coupon.code}: {_describe(coupon.kind, coupon.value)}",
+        )
         db.session.commit()
         flash(f"Saved the coupon {coupon.code}.", "success")
     return redirect(url_for("staff.coupon_detail", coupon_id=coupon.id), 303)
@@ -496,12 +529,21 @@ def coupon_detail(coupon_id: int):
     )
     page = staff_page(stmt, search_columns=(CouponRedemption.customer_key,))
     order_ids = {r.order_id for r in page.items if r.order_id is not None}
-    numbers = dict(
-        db.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()
-    ) if order_ids else {}
+    numbers = (
+        dict(
+            db.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()
+        )
+        if order_ids
+        else {}
+    )
     return render_template(
-        "staff/pricing/coupon.html", coupon=coupon, counts=counts, page=page,
-        numbers=numbers, q=query_arg("q"), running=_is_running(coupon, utcnow()),
+        "staff/pricing/coupon.html",
+        coupon=coupon,
+        counts=counts,
+        page=page,
+        numbers=numbers,
+        q=query_arg("q"),
+        running=_is_running(coupon, utcnow()),
     )
 
 
@@ -510,11 +552,13 @@ def coupon_detail(coupon_id: int):
 
 class ShippingForm(FlaskForm):
     fee = RupeesField(
-        "Flat shipping fee", validators=[InputRequired("Enter the shipping fee (0 for free).")],
+        "Flat shipping fee",
+        validators=[InputRequired("Enter the shipping fee (0 for free).")],
         description="In rupees, charged once per order.",
     )
     free_from = RupeesField(
-        "Free shipping from", validators=[Optional()],
+        "Free shipping from",
+        validators=[Optional()],
         description="In rupees, on the subtotal after discounts. Empty: never free.",
     )
 
@@ -538,10 +582,17 @@ def shipping():
     if before == after:
         flash("Nothing changed.", "notice")
     else:
-        free = "never free" if rate.free_from is None else "free from " + format_money(
-            rate.free_from)
-        audit("create" if before is None else "update", "shipping_rate", rate.id,
-              before=before, after=after, summary=f"Shipping {format_money(rate.fee)}, {free}")
+        free = (
+            "never free" if rate.free_from is None else "free from " + format_money(rate.free_from)
+        )
+        audit(
+            "create" if before is None else "update",
+            "shipping_rate",
+            rate.id,
+            before=before,
+            after=after,
+            summary=f"Shipping {format_money(rate.fee)}, {free}",
+        )
         db.session.commit()
         flash("Saved the shipping rate.", "success")
     return redirect(url_for("staff.shipping"), 303)

@@ -31,7 +31,8 @@ ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin"}
 
 class RoleForm(FlaskForm):
     role = SelectField(
-        "Role", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        "Role",
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         validate_choice=False,
         validators=[AnyOf(ROLES, message="Choose customer, staff or admin.")],
     )
@@ -41,19 +42,29 @@ def _user_or_404(user_id: int) -> User:
     return get_or_404(User, user_id)
 
 
-def _user_page(user: User, *, form: RoleForm | None = None, status: int = 200,
-               problem: str | None = None):
+def _user_page(
+    user: User, *, form: RoleForm | None = None, status: int = 200, problem: str | None = None
+):
     if form is None:
         form = RoleForm(formdata=None, role=user.role)
-    orders = db.session.scalar(select(func.count()).select_from(Order)
-                               .where(Order.user_id == user.id))
+    orders = db.session.scalar(
+        select(func.count()).select_from(Order).where(Order.user_id == user.id)
+    )
     history = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.object_type == "user", AuditEntry.object_id == str(user.id))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(20)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(20)
     ).all()
-    return render_template("staff/users/detail.html", user=user, form=form, orders=orders,
-                           history=history, labels=ROLE_LABELS, problem=problem), status
+    return render_template(
+        "staff/users/detail.html",
+        user=user,
+        form=form,
+        orders=orders,
+        history=history,
+        labels=ROLE_LABELS,
+        problem=problem,
+    ), status
 
 
 @bp.get("/users/")
@@ -66,8 +77,14 @@ def users():
     if role:
         stmt = stmt.where(User.role == role)
     page = staff_page(stmt, search_columns=(User.email,))
-    return render_template("staff/users/list.html", page=page, q=query_arg("q"), role=role,
-                           roles=ROLES, labels=ROLE_LABELS)
+    return render_template(
+        "staff/users/list.html",
+        page=page,
+        q=query_arg("q"),
+        role=role,
+        roles=ROLES,
+        labels=ROLE_LABELS,
+    )
 
 
 @bp.get("/users/<int:user_id>")
@@ -87,18 +104,32 @@ def user_role(user_id: int):
         return _user_page(user, form=form, status=422)
     new_role, old_role = form.role.data, user.role
     if new_role == old_role:
-        flash(f"{user.email} is already {ROLE_LABELS[new_role].lower()}; nothing changed.",
-              "notice")
+        flash(
+            f"{user.email} is already {ROLE_LABELS[new_role].lower()}; nothing changed.", "notice"
+        )
         return redirect(url_for("staff.user_detail", user_id=user.id), 303)
     if user.id == current_user.id:
         db.session.rollback()
-        return _user_page(user, form=form, status=409, problem=(
-            "You cannot change your own role. Ask another admin to do it."))
+        return _user_page(
+            user,
+            form=form,
+            status=409,
+            problem=("You cannot change your own role. Ask another admin to do it."),
+        )
     user.role = new_role
     end_sessions(user)
-    audit("change_role", "user", user.id, before={"role": old_role}, after={"role": new_role},
-          summary=f"{user.email}: {old_role} → {new_role}")
+    audit(
+        "change_role",
+        "user",
+        user.id,
+        before={"role": old_role},
+        after={"role": new_role},
+        summary=f"{user.email}: {old_role} → {new_role}",
+    )
     db.session.commit()
-    flash(f"{user.email} is now {ROLE_LABELS[new_role].lower()}. Their sessions have ended: "
-          "the new role applies when they sign in again.", "success")
+    flash(
+        f"{user.email} is now {ROLE_LABELS[new_role].lower()}. Their sessions have ended: "
+        "the new role applies when they sign in again.",
+        "success",
+    )
     return redirect(url_for("staff.user_detail", user_id=user.id), 303)

@@ -24,8 +24,13 @@ def user_count(db) -> int:
 
 
 def register(client, email="new@example.com", password=GOOD_PASSWORD, confirm=None, **extra):
-    data = {"csrf_token": csrf_token_for(client), "email": email, "password": password,
-            "confirm": password if confirm is None else confirm, **extra}
+    data = {
+        "csrf_token": csrf_token_for(client),
+        "email": email,
+        "password": password,
+        "confirm": password if confirm is None else confirm,
+        **extra,
+    }
     return client.post("/account/register", data=data)
 
 
@@ -84,9 +89,10 @@ def test_an_email_already_registered_is_refused_without_confirming_it(client, db
 
 
 def test_register_without_csrf_is_400(client, db):
-    response = client.post("/account/register", data={"email": "x@example.com",
-                                                      "password": GOOD_PASSWORD,
-                                                      "confirm": GOOD_PASSWORD})
+    response = client.post(
+        "/account/register",
+        data={"email": "x@example.com", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD},
+    )
     assert response.status_code == 400
     assert user_count(db) == 0
 
@@ -138,9 +144,15 @@ def test_a_password_change_ends_other_sessions(app, client, db):
     other_device = app.test_client()
     other_device.set_cookie("session", client.get_cookie("session").value)
     assert other_device.get("/account/").status_code == 200
-    response = client.post("/account/", data={
-        "csrf_token": csrf_token_for(client), "current": DEFAULT_PASSWORD,
-        "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    response = client.post(
+        "/account/",
+        data={
+            "csrf_token": csrf_token_for(client),
+            "current": DEFAULT_PASSWORD,
+            "password": GOOD_PASSWORD,
+            "confirm": GOOD_PASSWORD,
+        },
+    )
     assert response.status_code == 303
     assert client.get("/account/").status_code == 200  # this browser stays signed in
     assert other_device.get("/account/").status_code == 302
@@ -150,16 +162,24 @@ def test_a_password_change_ends_other_sessions(app, client, db):
 
 @pytest.mark.parametrize(
     ("fields", "status"),
-    [({"current": "not my password"}, 422), ({"password": "short"}, 422),
-     ({"confirm": "something else entirely"}, 422)],
+    [
+        ({"current": "not my password"}, 422),
+        ({"password": "short"}, 422),
+        ({"confirm": "something else entirely"}, 422),
+    ],
 )
 def test_bad_password_changes_change_nothing(client, db, fields, status):
     user = make_user("shopper@example.com")
     db.session.commit()
     old_hash = user.password_hash
     login(client, "shopper@example.com")
-    data = {"csrf_token": csrf_token_for(client), "current": DEFAULT_PASSWORD,
-            "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD, **fields}
+    data = {
+        "csrf_token": csrf_token_for(client),
+        "current": DEFAULT_PASSWORD,
+        "password": GOOD_PASSWORD,
+        "confirm": GOOD_PASSWORD,
+        **fields,
+    }
     assert client.post("/account/", data=data).status_code == status
     assert db.session.get(User, user.id).password_hash == old_hash
 
@@ -169,10 +189,20 @@ def test_bad_password_changes_change_nothing(client, db, fields, status):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example", "//evil.example", "/\\evil.example", "\\\\\\evil.example",
-     "%2F%2Fevil.example", "/%5Cevil.example", "%5C%5C%5Cevil.example",
-     "https:%2F%2Fevil.example", "/%2F/evil.example", "/%09/evil.example",
-     "javascript:alert(1)", "%252F%252Fevil.example"],
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\\\evil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "%5C%5C%5Cevil.example",
+        "https:%2F%2Fevil.example",
+        "/%2F/evil.example",
+        "/%09/evil.example",
+        "javascript:alert(1)",
+        "%252F%252Fevil.example",
+    ],
 )
 def test_next_never_leaves_the_site(client, db, target):
     make_user("shopper@example.com")
@@ -200,14 +230,18 @@ def _reset_link(db) -> str:
 def test_reset_mails_a_single_use_link(client, db):
     make_user("shopper@example.com")
     db.session.commit()
-    response = client.post("/account/password-reset",
-                           data={"csrf_token": csrf_token_for(client),
-                                 "email": "shopper@example.com"})
+    response = client.post(
+        "/account/password-reset",
+        data={"csrf_token": csrf_token_for(client), "email": "shopper@example.com"},
+    )
     assert response.status_code == 200
     link = _reset_link(db)
     assert client.get(link).status_code == 200
-    data = {"csrf_token": csrf_token_for(client), "password": GOOD_PASSWORD,
-            "confirm": GOOD_PASSWORD}
+    data = {
+        "csrf_token": csrf_token_for(client),
+        "password": GOOD_PASSWORD,
+        "confirm": GOOD_PASSWORD,
+    }
     assert client.post(link, data=data).status_code == 303
     assert login(client, "shopper@example.com", GOOD_PASSWORD).status_code == 303
     logout(client)
@@ -219,23 +253,29 @@ def test_reset_mails_a_single_use_link(client, db):
 def test_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(client, db):
     make_user("shopper@example.com")
     db.session.commit()
-    known = client.post("/account/password-reset",
-                        data={"csrf_token": csrf_token_for(client),
-                              "email": "shopper@example.com"})
-    unknown = client.post("/account/password-reset",
-                          data={"csrf_token": csrf_token_for(client),
-                                "email": "stranger@example.com"})
+    known = client.post(
+        "/account/password-reset",
+        data={"csrf_token": csrf_token_for(client), "email": "shopper@example.com"},
+    )
+    unknown = client.post(
+        "/account/password-reset",
+        data={"csrf_token": csrf_token_for(client), "email": "stranger@example.com"},
+    )
     assert known.status_code == unknown.status_code == 200
-    assert known.get_data(as_text=True).replace("shopper", "X").split("csrf-token")[1] == \
-        unknown.get_data(as_text=True).replace("stranger", "X").split("csrf-token")[1]
+    assert (
+        known.get_data(as_text=True).replace("shopper", "X").split("csrf-token")[1]
+        == unknown.get_data(as_text=True).replace("stranger", "X").split("csrf-token")[1]
+    )
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def test_expired_and_forged_reset_tokens_are_400(app, client, db, monkeypatch):
     make_user("shopper@example.com")
     db.session.commit()
-    client.post("/account/password-reset",
-                data={"csrf_token": csrf_token_for(client), "email": "shopper@example.com"})
+    client.post(
+        "/account/password-reset",
+        data={"csrf_token": csrf_token_for(client), "email": "shopper@example.com"},
+    )
     link = _reset_link(db)
     monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", -1)
     expired = client.get(link)
@@ -284,18 +324,21 @@ def test_throttling_works_on_redis_storage(database_url, db, monkeypatch):
             raise
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    app = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # counters of this run only
-        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # counters of this run only
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+        }
+    )
     email = f"nobody-{uuid.uuid4().hex}@example.com"
     try:
         with app.app_context():
             client = app.test_client()
-            statuses = [login(client, email, "wrong password here").status_code
-                        for _ in range(6)]
+            statuses = [login(client, email, "wrong password here").status_code for _ in range(6)]
             _db.session.remove()
             _db.engine.dispose()
     finally:
@@ -330,8 +373,9 @@ def test_every_staff_route_is_for_staff_only(app, client, db):
     assert requests, "the staff area registers no routes"
     anonymous = app.test_client()
     for method, url in requests:
-        response = anonymous.open(url, method=method,
-                                  data={"csrf_token": csrf_token_for(anonymous)})
+        response = anonymous.open(
+            url, method=method, data={"csrf_token": csrf_token_for(anonymous)}
+        )
         assert response.status_code == 302, (method, url)
         assert "/account/login?next=" in response.headers["Location"]
     login(client, "shopper@example.com")
@@ -349,12 +393,16 @@ def test_staff_urls_with_ids_no_table_can_hold_are_404(app, client, db):
     db.session.commit()
     login(client, "boss@example.com")
     with app.test_request_context():
-        urls = [url_for(rule.endpoint, **{name: 99_999_999_999 for name in rule.arguments})
-                for rule in app.url_map.iter_rules()
-                if rule.rule.startswith("/staff") and "GET" in rule.methods
-                and rule.arguments
-                and all(type(rule._converters[n]).__name__ == "IntegerConverter"
-                        for n in rule.arguments)]
+        urls = [
+            url_for(rule.endpoint, **{name: 99_999_999_999 for name in rule.arguments})
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/staff")
+            and "GET" in rule.methods
+            and rule.arguments
+            and all(
+                type(rule._converters[n]).__name__ == "IntegerConverter" for n in rule.arguments
+            )
+        ]
     assert urls
     for url in urls:
         assert client.get(url).status_code == 404, url
@@ -377,8 +425,10 @@ def test_the_guest_cart_merges_into_the_account_at_login(app, client, db):
     user = make_user("shopper@example.com")
     variant = make_product(stock=10).variants[0]
     db.session.commit()
-    client.post("/cart/add", data={"csrf_token": csrf_token_for(client),
-                                   "variant_id": variant.id, "quantity": "2"})
+    client.post(
+        "/cart/add",
+        data={"csrf_token": csrf_token_for(client), "variant_id": variant.id, "quantity": "2"},
+    )
     login(client, "shopper@example.com")
     html = client.get("/cart").get_data(as_text=True)
     assert 'value="2"' in html and "data-cart-count>2<" in html
@@ -394,15 +444,22 @@ def test_the_guest_cart_merges_into_the_account_at_login(app, client, db):
 
 
 def test_create_user_reads_the_password_from_stdin(runner, db):
-    result = runner.invoke(args=["create-user", "boss@example.com", "--role", "admin",
-                                 "--password-stdin"], input=GOOD_PASSWORD + "\n")
+    result = runner.invoke(
+        args=["create-user", "boss@example.com", "--role", "admin", "--password-stdin"],
+        input=GOOD_PASSWORD + "\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User))
     assert user.role == "admin"
-    assert runner.invoke(args=["create-user", "boss@example.com", "--password-stdin"],
-                         input=GOOD_PASSWORD + "\n").exit_code != 0
-    weak = runner.invoke(args=["create-user", "weak@example.com", "--password-stdin"],
-                         input="short\n")
+    assert (
+        runner.invoke(
+            args=["create-user", "boss@example.com", "--password-stdin"], input=GOOD_PASSWORD + "\n"
+        ).exit_code
+        != 0
+    )
+    weak = runner.invoke(
+        args=["create-user", "weak@example.com", "--password-stdin"], input="short\n"
+    )
     assert weak.exit_code != 0 and "Password refused" in weak.output
     assert user_count(db) == 1
 

@@ -77,8 +77,12 @@ def test_one_oil_pays_shipping_and_flat50_is_refused_for_the_minimum(client, db,
 
 @pytest.mark.parametrize(
     ("code", "words"),
-    [("EXPIRED20", "expired"), ("NOPE", "not a coupon code we know"), ("", "Enter a coupon"),
-     ("x" * 41, "not a coupon code")],
+    [
+        ("EXPIRED20", "expired"),
+        ("NOPE", "not a coupon code we know"),
+        ("", "Enter a coupon"),
+        ("x" * 41, "not a coupon code"),
+    ],
 )
 def test_refused_coupons_say_why_and_apply_nothing(client, db, demo, csrf, code, words):
     add(client, csrf, variant_of(db, "joint-capsule").id, 2)
@@ -126,8 +130,11 @@ def test_adding_the_same_variant_twice_grows_one_line(client, db, demo, csrf):
 def test_header_count_and_json_answer(client, db, demo, csrf):
     response = client.post(
         "/cart/add",
-        data={"csrf_token": csrf, "variant_id": variant_of(db, "joint-capsule").id,
-              "quantity": "2"},
+        data={
+            "csrf_token": csrf,
+            "variant_id": variant_of(db, "joint-capsule").id,
+            "quantity": "2",
+        },
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 200
@@ -138,8 +145,16 @@ def test_header_count_and_json_answer(client, db, demo, csrf):
 
 @pytest.mark.parametrize(
     ("quantity", "status"),
-    [("0", 422), ("-1", 422), ("abc", 400), ("1.5", 400), ("", 400), ("1e3", 400),
-     ("99999999999999999999", 422), ("11", 422)],
+    [
+        ("0", 422),
+        ("-1", 422),
+        ("abc", 400),
+        ("1.5", 400),
+        ("", 400),
+        ("1e3", 400),
+        ("99999999999999999999", 422),
+        ("11", 422),
+    ],
 )
 def test_bad_quantities_on_add_are_refused_and_write_nothing(
     client, db, demo, csrf, quantity, status
@@ -204,31 +219,43 @@ def _only_line(db) -> CartLine:
 def test_update_and_remove(client, db, demo, csrf):
     add(client, csrf, variant_of(db, "joint-capsule").id)
     line = _only_line(db)
-    response = client.post("/cart/update",
-                           data={"csrf_token": csrf, "line_id": line.id, "quantity": "3"})
+    response = client.post(
+        "/cart/update", data={"csrf_token": csrf, "line_id": line.id, "quantity": "3"}
+    )
     assert response.status_code == 303
     assert _only_line(db).quantity == 3
     client.post("/cart/update", data={"csrf_token": csrf, "line_id": line.id, "quantity": "0"})
     assert line_count(db) == 0
     add(client, csrf, variant_of(db, "joint-capsule").id)
     line = _only_line(db)
-    assert client.post("/cart/remove",
-                       data={"csrf_token": csrf, "line_id": line.id}).status_code == 303
+    assert (
+        client.post("/cart/remove", data={"csrf_token": csrf, "line_id": line.id}).status_code
+        == 303
+    )
     assert line_count(db) == 0
 
 
 @pytest.mark.parametrize(
     ("line_id", "quantity", "status"),
-    [("x", "1", 400), ("", "1", 400), (None, "-1", 422), (None, "one", 400),
-     (None, "99", 422), ("424242", "1", 404)],
+    [
+        ("x", "1", 400),
+        ("", "1", 400),
+        (None, "-1", 422),
+        (None, "one", 400),
+        (None, "99", 422),
+        ("424242", "1", 404),
+    ],
 )
 def test_bad_updates_change_nothing(client, db, demo, csrf, line_id, quantity, status):
     add(client, csrf, variant_of(db, "joint-capsule").id)
     line = _only_line(db)
     response = client.post(
         "/cart/update",
-        data={"csrf_token": csrf, "line_id": line.id if line_id is None else line_id,
-              "quantity": quantity},
+        data={
+            "csrf_token": csrf,
+            "line_id": line.id if line_id is None else line_id,
+            "quantity": quantity,
+        },
     )
     assert response.status_code == status
     assert _only_line(db).quantity == 1
@@ -240,8 +267,7 @@ def test_someone_elses_line_is_404(app, client, db, demo, csrf):
     stranger = app.test_client()
     token = csrf_token_for(stranger)
     for url, data in (("/cart/update", {"quantity": "5"}), ("/cart/remove", {})):
-        response = stranger.post(url, data={"csrf_token": token, "line_id": victim_line.id,
-                                            **data})
+        response = stranger.post(url, data={"csrf_token": token, "line_id": victim_line.id, **data})
         assert response.status_code == 404
     assert _only_line(db).quantity == 1
 

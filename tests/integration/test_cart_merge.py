@@ -12,8 +12,9 @@ from tests.factories import make_product, make_user
 def cart_with(db, *lines, coupon=None, user_id=None) -> Cart:
     cart = Cart(coupon_code=coupon, user_id=user_id)
     for variant, quantity in lines:
-        cart.lines.append(CartLine(variant=variant, quantity=quantity, price_seen=variant.price,
-                                   ref="an-article"))
+        cart.lines.append(
+            CartLine(variant=variant, quantity=quantity, price_seen=variant.price, ref="an-article")
+        )
     db.session.add(cart)
     db.session.flush()
     return cart

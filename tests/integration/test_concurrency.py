@@ -24,8 +24,9 @@ def _shoppers(app, variant_id: int, count: int, coupon: str | None = None):
     for i in range(count):
         client = app.test_client()
         token = csrf_token_for(client)
-        added = client.post("/cart/add", data={"csrf_token": token, "variant_id": variant_id,
-                                               "quantity": "1"})
+        added = client.post(
+            "/cart/add", data={"csrf_token": token, "variant_id": variant_id, "quantity": "1"}
+        )
         assert added.status_code == 303
         if coupon:
             applied = client.post("/cart/coupon", data={"csrf_token": token, "code": coupon})
@@ -54,7 +55,8 @@ def test_twenty_parallel_checkouts_of_five_in_stock(app, db, sandbox):
     db.session.expire_all()
     assert db.session.get(Variant, variant_id).stock == 0
     holding = db.session.scalar(
-        select(func.count()).select_from(Order).where(Order.state == "pending_payment"))
+        select(func.count()).select_from(Order).where(Order.state == "pending_payment")
+    )
     assert holding == 5
     assert db.session.scalar(select(func.count()).select_from(Order)) == 5
 
@@ -101,13 +103,15 @@ def test_webhook_and_success_page_completing_at_once_pay_the_order_once(app, db,
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = [pool.submit(webhook) for _ in range(3)] + [
-            pool.submit(success_page) for _ in range(3)]
+            pool.submit(success_page) for _ in range(3)
+        ]
         statuses = [f.result() for f in futures]
     assert statuses[:3] == [200] * 3 and statuses[3:] == [303] * 3
     db.session.expire_all()
     order = db.session.scalars(select(Order)).one()
     assert order.state == "paid"
-    paid = db.session.scalars(select(OrderEvent).where(OrderEvent.to_state == "paid",
-                                                       OrderEvent.from_state != "paid")).all()
+    paid = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.to_state == "paid", OrderEvent.from_state != "paid")
+    ).all()
     assert len(paid) == 1
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1

@@ -28,8 +28,7 @@ def article_with_card(db):
     return product
 
 
-def test_a_cached_page_costs_at_most_one_query(client, caching, article_with_card,
-                                               count_queries):
+def test_a_cached_page_costs_at_most_one_query(client, caching, article_with_card, count_queries):
     with count_queries() as first:
         client.get("/articles/spasm")
     with count_queries() as second:

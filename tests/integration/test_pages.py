@@ -19,26 +19,41 @@ from tests.factories import (
 def shop_data(db):
     """A condition with an article embedding two products, related reading and doctors."""
     joints = make_category("joint-care", "Joint care")
-    oil = make_product("joint-pain-oil", name="Joint Pain Oil", category=joints,
-                       mrp=39900, price=34900)
-    capsule = make_product("joint-capsule", name="Joint Capsules", category=joints,
-                           mrp=79900, price=71900)
+    oil = make_product(
+        "joint-pain-oil", name="Joint Pain Oil", category=joints, mrp=39900, price=34900
+    )
+    capsule = make_product(
+        "joint-capsule", name="Joint Capsules", category=joints, mrp=79900, price=71900
+    )
     condition = make_condition("muscle-spasm", "Muscle spasm")
     oil.conditions.append(condition)
     doctors = [make_doctor(years=y, conditions=[condition]) for y in (3, 10, 10, 4)]
-    others = [make_article(f"other-{i}", title=f"Other reading {i}", condition=condition)
-              for i in range(4)]
+    others = [
+        make_article(f"other-{i}", title=f"Other reading {i}", condition=condition)
+        for i in range(4)
+    ]
     body = (
         "Intro text.\n\n## Symptoms\n\nPain.\n\n:::warning\n- Loss of bladder control\n:::\n\n"
         "## Treatment\n\nRest, and see [[article:other-1]].\n\n"
         "[[product:joint-pain-oil]]\n\n[[product:joint-capsule]]\n\n[[product:no-such-thing]]\n"
     )
-    article = make_article("muscle-spasm-in-back", title="Muscle Spasm in Back",
-                           body=body, condition=condition, related=others,
-                           reviewer=doctors[0])
+    article = make_article(
+        "muscle-spasm-in-back",
+        title="Muscle Spasm in Back",
+        body=body,
+        condition=condition,
+        related=others,
+        reviewer=doctors[0],
+    )
     db.session.commit()
-    return {"oil": oil, "capsule": capsule, "article": article, "condition": condition,
-            "doctors": doctors, "category": joints}
+    return {
+        "oil": oil,
+        "capsule": capsule,
+        "article": article,
+        "condition": condition,
+        "doctors": doctors,
+        "category": joints,
+    }
 
 
 def text_of(response) -> str:
@@ -106,7 +121,9 @@ def test_condition_page_lists_articles_products_and_doctors(client, shop_data):
 
 def test_product_page_shows_prices_stock_warnings_and_form(client, db):
     product = make_product(
-        "relief-gel", name="Relief Gel", max_per_order=2,
+        "relief-gel",
+        name="Relief Gel",
+        max_per_order=2,
         warnings="Consult a doctor before use if you are pregnant.",
         variants=[
             {"label": "30 g", "mrp": 19900, "price": 17900, "stock": 3},

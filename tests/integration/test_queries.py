@@ -18,8 +18,11 @@ def test_product_list_query_count_is_the_same_for_1_and_24_products(client, db, 
     db.session.commit()
     one = _queries_for(client, count_queries, "/products/")
     for i in range(23):
-        make_product(f"more-{i}", category=category,
-                     variants=[{"mrp": 1000, "price": 900}, {"mrp": 2000, "price": 1500}])
+        make_product(
+            f"more-{i}",
+            category=category,
+            variants=[{"mrp": 1000, "price": 900}, {"mrp": 2000, "price": 1500}],
+        )
     db.session.commit()
     many = _queries_for(client, count_queries, "/products/")
     assert many == one
@@ -42,8 +45,10 @@ def test_article_query_count_is_the_same_with_0_and_3_embeds(client, db, count_q
 
 def test_product_page_query_count_does_not_grow_with_variants(client, db, count_queries):
     make_product("one-variant")
-    make_product("five-variants",
-                 variants=[{"mrp": 1000 * (i + 1), "price": 900 * (i + 1)} for i in range(5)])
+    make_product(
+        "five-variants",
+        variants=[{"mrp": 1000 * (i + 1), "price": 900 * (i + 1)} for i in range(5)],
+    )
     db.session.commit()
     assert _queries_for(client, count_queries, "/products/one-variant") == _queries_for(
         client, count_queries, "/products/five-variants"
@@ -58,8 +63,9 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, db, count_querie
     token = csrf_token_for(client)
 
     def add(variant):
-        client.post("/cart/add", data={"csrf_token": token, "variant_id": variant.id,
-                                       "quantity": "1"})
+        client.post(
+            "/cart/add", data={"csrf_token": token, "variant_id": variant.id, "quantity": "1"}
+        )
 
     add(variants[0])
     client.get("/cart")  # let the first view acknowledge its prices

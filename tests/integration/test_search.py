@@ -121,9 +121,7 @@ def test_category_filter_applies_inside_the_match(db):
     first = product("in-a", "Tulsi Drops", "Tulsi.")
     product("in-b", "Tulsi Tea", "Tulsi.")
     db.session.commit()
-    rows = db.session.execute(
-        select(product_matches("tulsi", category_id=first.category_id))
-    ).all()
+    rows = db.session.execute(select(product_matches("tulsi", category_id=first.category_id))).all()
     assert [row.product_id for row in rows] == [first.id]
 
 
@@ -305,15 +303,25 @@ def test_the_search_objects_exist(db, is_postgres):
         )
         expected = {"ix_products_search", "ix_articles_search"}
     else:
-        rows = db.session.execute(
-            text("SELECT name FROM sqlite_master WHERE name LIKE '%_fts%'")
-        )
-        expected = {"product_fts", "article_fts", "product_fts_ai", "product_fts_ad",
-                    "product_fts_au", "article_fts_ai", "article_fts_ad", "article_fts_au"}
+        rows = db.session.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '%_fts%'"))
+        expected = {
+            "product_fts",
+            "article_fts",
+            "product_fts_ai",
+            "product_fts_ad",
+            "product_fts_au",
+            "article_fts_ai",
+            "article_fts_ad",
+            "article_fts_au",
+        }
     found = {name for (name,) in rows}
     assert expected <= found
-    assert all(is_search_object(name, "table") or is_search_object(name, "trigger")
-               or is_search_object(name, "index") for name in found)
+    assert all(
+        is_search_object(name, "table")
+        or is_search_object(name, "trigger")
+        or is_search_object(name, "index")
+        for name in found
+    )
 
 
 def test_migration_indexes_the_expressions_search_queries():

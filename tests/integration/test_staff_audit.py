@@ -37,8 +37,9 @@ def listed(client, query: str = "") -> list[tuple[str, str]]:
     """(action, object type) of each row on the audit page, top to bottom."""
     response = client.get("/staff/audit/" + query)
     assert response.status_code == 200, query
-    return re.findall(r'data-action="([^"]+)" data-object-type="([^"]+)"',
-                      response.get_data(as_text=True))
+    return re.findall(
+        r'data-action="([^"]+)" data-object-type="([^"]+)"', response.get_data(as_text=True)
+    )
 
 
 @pytest.fixture()
@@ -51,10 +52,14 @@ def history(app, admin, db, sandbox):
     refunded = paid_order(app, db, sandbox, email="two@example.com")
     refunded.needs_review = True
     db.session.commit()
-    admin.post(f"/staff/orders/{refunded.number}/refund",
-               data={**refund_form(admin, refunded), "amount": "100", "reason": "Late"})
-    admin.post(f"/staff/orders/{refunded.number}/clear-review",
-               data={"csrf_token": token, "review_note": "Checked with the courier"})
+    admin.post(
+        f"/staff/orders/{refunded.number}/refund",
+        data={**refund_form(admin, refunded), "amount": "100", "reason": "Late"},
+    )
+    admin.post(
+        f"/staff/orders/{refunded.number}/clear-review",
+        data={"csrf_token": token, "review_note": "Checked with the courier"},
+    )
     make_user("newhire@example.com")
     db.session.commit()
     newhire = db.session.scalar(select(User).where(User.email == "newhire@example.com"))
@@ -84,15 +89,26 @@ def test_each_kind_of_write_is_audited_with_before_and_after(history, db):
 
 
 def test_the_audit_page_lists_newest_first_with_the_changed_values(history, admin):
-    assert listed(admin) == [("change_role", "user"), ("clear_review", "order"),
-                             ("refund", "order"), ("deliver", "order"), ("ship", "order")]
+    assert listed(admin) == [
+        ("change_role", "user"),
+        ("clear_review", "order"),
+        ("refund", "order"),
+        ("deliver", "order"),
+        ("ship", "order"),
+    ]
     html = admin.get("/staff/audit/").get_data(as_text=True)
-    assert ('<code>role</code>: <span class="diff-before">customer</span> → '
-            '<span class="diff-after">staff</span>') in html
-    assert ('<code>state</code>: <span class="diff-before">paid</span> → '
-            '<span class="diff-after">shipped</span>') in html
-    assert ('<code>amount_refunded</code>: <span class="diff-before">0</span> → '
-            '<span class="diff-after">10000</span>') in html
+    assert (
+        '<code>role</code>: <span class="diff-before">customer</span> → '
+        '<span class="diff-after">staff</span>'
+    ) in html
+    assert (
+        '<code>state</code>: <span class="diff-before">paid</span> → '
+        '<span class="diff-after">shipped</span>'
+    ) in html
+    assert (
+        '<code>amount_refunded</code>: <span class="diff-before">0</span> → '
+        '<span class="diff-after">10000</span>'
+    ) in html
     assert "Checked with the courier" in html and ADMIN in html
     assert f'href="/staff/orders/{history["refunded"]}"' in html
     assert f'href="/staff/users/{history["newhire"]}"' in html
@@ -105,11 +121,18 @@ def test_the_audit_page_filters_by_object_action_actor_and_object(history, admin
     assert len(listed(admin, "?q=AUDIT-ADMIN@")) == 5
     assert listed(admin, "?q=someone-else") == []
     assert listed(admin, f"?object_type=order&object_id={history['shipped']}") == [
-        ("deliver", "order"), ("ship", "order")]
+        ("deliver", "order"),
+        ("ship", "order"),
+    ]
     assert listed(admin, "?action=never_happened") == []
 
-    for bad in ("?object_type=" + "x" * 41, "?action=drop table", "?object_id=" + "1" * 81,
-                "?page=0", "?q=" + "q" * 201):
+    for bad in (
+        "?object_type=" + "x" * 41,
+        "?action=drop table",
+        "?object_id=" + "1" * 81,
+        "?page=0",
+        "?q=" + "q" * 201,
+    ):
         assert admin.get("/staff/audit/" + bad).status_code == 400, bad
     assert admin.get("/staff/audit/?page=2").status_code == 404
 
@@ -117,10 +140,18 @@ def test_the_audit_page_filters_by_object_action_actor_and_object(history, admin
 def test_the_audit_page_pages_through_many_entries(admin, db):
     start = utcnow() - timedelta(days=1)
     for n in range(55):
-        db.session.add(AuditEntry(actor_email="bulk@example.com", action="update",
-                                  object_type="product", object_id=str(n), summary=f"#{n}",
-                                  before={"price": n}, after={"price": n + 1},
-                                  created_at=start + timedelta(minutes=n)))
+        db.session.add(
+            AuditEntry(
+                actor_email="bulk@example.com",
+                action="update",
+                object_type="product",
+                object_id=str(n),
+                summary=f"#{n}",
+                before={"price": n},
+                after={"price": n + 1},
+                created_at=start + timedelta(minutes=n),
+            )
+        )
     db.session.commit()
     first = admin.get("/staff/audit/?object_type=product").get_data(as_text=True)
     assert first.count('data-action="update"') == 50
@@ -155,8 +186,9 @@ def test_staff_may_read_the_audit_log_customers_may_not(app, db, history):
 
 def test_a_refused_write_leaves_no_audit_entry(admin, app, db, sandbox):
     order = paid_order(app, db, sandbox)
-    response = admin.post(f"/staff/orders/{order.number}/deliver",
-                          data={"csrf_token": csrf_token_for(admin)})
+    response = admin.post(
+        f"/staff/orders/{order.number}/deliver", data={"csrf_token": csrf_token_for(admin)}
+    )
     assert response.status_code == 409
     assert fetch(db, number=order.number).state == "paid"
     assert listed(admin) == []

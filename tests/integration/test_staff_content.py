@@ -30,10 +30,15 @@ def staff(client, db):
 
 def article_fields(**overrides) -> dict:
     fields = {
-        "slug": "back-pain-basics", "title": "Back Pain Basics",
-        "summary": "What helps a sore back.", "author": "Remedy Shop editors",
-        "condition_id": "", "reviewer_id": "", "last_reviewed": "2026-01-15",
-        "body": "## Symptoms\n\nStiffness.\n", "action": "save",
+        "slug": "back-pain-basics",
+        "title": "Back Pain Basics",
+        "summary": "What helps a sore back.",
+        "author": "Remedy Shop editors",
+        "condition_id": "",
+        "reviewer_id": "",
+        "last_reviewed": "2026-01-15",
+        "body": "## Symptoms\n\nStiffness.\n",
+        "action": "save",
     }
     fields.update(overrides)
     return fields
@@ -101,9 +106,17 @@ def test_new_article_is_saved_as_a_draft_with_every_field_and_audited(staff, db)
     db.session.commit()
 
     body = "## Treatment\n\nRest.\n\n[[product:joint-pain-oil]]\n\nSee [[article:muscle-cramps]].\n"
-    response = post(staff, "/staff/articles/new", **article_fields(
-        condition_id=str(condition.id), reviewer_id=str(doctor.id), related=str(other.id),
-        body=body.replace("\n", "\r\n"), slug="  back-pain-basics "))
+    response = post(
+        staff,
+        "/staff/articles/new",
+        **article_fields(
+            condition_id=str(condition.id),
+            reviewer_id=str(doctor.id),
+            related=str(other.id),
+            body=body.replace("\n", "\r\n"),
+            slug="  back-pain-basics ",
+        ),
+    )
     assert response.status_code == 303
 
     article = db.session.scalar(select(Article).where(Article.slug == "back-pain-basics"))
@@ -117,7 +130,10 @@ def test_new_article_is_saved_as_a_draft_with_every_field_and_audited(staff, db)
 
     (entry,) = audits(db, "article")
     assert (entry.action, entry.object_id, entry.actor_email) == (
-        "create", str(article.id), "editor@example.com")
+        "create",
+        str(article.id),
+        "editor@example.com",
+    )
     assert entry.before is None
     assert entry.after["slug"] == "back-pain-basics" and entry.after["related"] == ["muscle-cramps"]
 
@@ -151,14 +167,22 @@ def test_saving_the_demo_article_unchanged_writes_nothing(staff, db):
     article = db.session.scalar(select(Article).where(Article.slug == "muscle-spasm-in-back"))
     url = f"/staff/articles/{article.id}"
     assert staff.get(url).status_code == 200
-    response = staff.post(url, data={
-        "csrf_token": staff.token, "action": "save", "slug": article.slug,
-        "title": article.title, "summary": article.summary, "author": article.author,
-        "condition_id": str(article.condition_id), "reviewer_id": str(article.reviewer_id),
-        "last_reviewed": article.last_reviewed.isoformat(),
-        "related": [str(a.id) for a in article.related],
-        "body": article.body.replace("\n", "\r\n"),  # as a browser sends a textarea
-    })
+    response = staff.post(
+        url,
+        data={
+            "csrf_token": staff.token,
+            "action": "save",
+            "slug": article.slug,
+            "title": article.title,
+            "summary": article.summary,
+            "author": article.author,
+            "condition_id": str(article.condition_id),
+            "reviewer_id": str(article.reviewer_id),
+            "last_reviewed": article.last_reviewed.isoformat(),
+            "related": [str(a.id) for a in article.related],
+            "body": article.body.replace("\n", "\r\n"),  # as a browser sends a textarea
+        },
+    )
     assert response.status_code == 303
     assert "Nothing changed." in staff.get(url).get_data(as_text=True)
     assert audits(db, "article") == []
@@ -204,8 +228,11 @@ def test_bad_article_values_are_refused_and_nothing_is_written(staff, db, overri
 
 
 def test_nul_characters_are_dropped_rather_than_breaking_the_database(staff, db):
-    response = post(staff, "/staff/articles/new", **article_fields(
-        title="Back\x00 Pain", body="Text\x00 here.\n"))
+    response = post(
+        staff,
+        "/staff/articles/new",
+        **article_fields(title="Back\x00 Pain", body="Text\x00 here.\n"),
+    )
     assert response.status_code == 303
     article = db.session.scalar(select(Article))
     assert (article.title, article.body) == ("Back Pain", "Text here.\n")
@@ -226,8 +253,11 @@ def test_a_slug_taken_a_moment_before_saving_is_refused_by_the_database(staff, d
 def test_an_article_cannot_be_its_own_related_article(staff, db):
     article = make_article("muscle-cramps", title="Muscle Cramps")
     db.session.commit()
-    response = post(staff, f"/staff/articles/{article.id}", **article_fields(
-        slug="muscle-cramps", title="Muscle Cramps", related=str(article.id)))
+    response = post(
+        staff,
+        f"/staff/articles/{article.id}",
+        **article_fields(slug="muscle-cramps", title="Muscle Cramps", related=str(article.id)),
+    )
     assert response.status_code == 422
     db.session.expire_all()
     assert db.session.get(Article, article.id).related == []
@@ -239,8 +269,10 @@ def test_an_article_cannot_be_its_own_related_article(staff, db):
 def test_saving_a_body_with_unknown_embeds_is_refused_with_each_problem(staff, db):
     make_product("joint-pain-oil")
     db.session.commit()
-    body = ("[[product:joint-pain-oil]]\n\n[[product:no-such-oil]]\n\n"
-            "Read [[article:nowhere]] and [[recipe:soup]].\n")
+    body = (
+        "[[product:joint-pain-oil]]\n\n[[product:no-such-oil]]\n\n"
+        "Read [[article:nowhere]] and [[recipe:soup]].\n"
+    )
     response = post(staff, "/staff/articles/new", **article_fields(body=body))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -254,8 +286,10 @@ def test_embeds_of_drafts_inactive_products_and_the_article_itself_are_accepted(
     make_product("retired-balm", active=False)
     make_article("draft-piece", published=False)
     db.session.commit()
-    body = ("[[product:retired-balm]]\n\nSee [[article:draft-piece]] and "
-            "[[article:back-pain-basics]].\n")
+    body = (
+        "[[product:retired-balm]]\n\nSee [[article:draft-piece]] and "
+        "[[article:back-pain-basics]].\n"
+    )
     response = post(staff, "/staff/articles/new", **article_fields(body=body))
     assert response.status_code == 303
     assert count(db, Article) == 2
@@ -265,8 +299,11 @@ def test_preview_shows_a_live_product_card_and_writes_nothing(staff, db):
     make_product("joint-pain-oil", name="Joint Pain Oil", mrp=39900, price=34900)
     db.session.commit()
     body = "## Treatment\n\nWarm the oil.\n\n[[product:joint-pain-oil]]\n\n[[product:nope]]\n"
-    response = post(staff, "/staff/articles/new",
-                    **article_fields(body=body, action="preview", title="Oil for backs"))
+    response = post(
+        staff,
+        "/staff/articles/new",
+        **article_fields(body=body, action="preview", title="Oil for backs"),
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Preview — not saved" in html
@@ -282,8 +319,13 @@ def test_preview_shows_a_live_product_card_and_writes_nothing(staff, db):
 def test_preview_of_an_existing_article_leaves_it_unchanged(staff, db):
     article = make_article("muscle-cramps", title="Muscle Cramps", body="Old body.")
     db.session.commit()
-    response = post(staff, f"/staff/articles/{article.id}", **article_fields(
-        slug="muscle-cramps", title="New title", body="New **body**.", action="preview"))
+    response = post(
+        staff,
+        f"/staff/articles/{article.id}",
+        **article_fields(
+            slug="muscle-cramps", title="New title", body="New **body**.", action="preview"
+        ),
+    )
     assert response.status_code == 200
     assert "New <strong>body</strong>." in response.get_data(as_text=True)
     db.session.expire_all()
@@ -293,8 +335,13 @@ def test_preview_of_an_existing_article_leaves_it_unchanged(staff, db):
 
 
 def test_preview_escapes_script_from_the_author(staff, db):
-    response = post(staff, "/staff/articles/new", **article_fields(
-        body="Hi <script>alert(1)</script><img src=x onerror=alert(2)>", action="preview"))
+    response = post(
+        staff,
+        "/staff/articles/new",
+        **article_fields(
+            body="Hi <script>alert(1)</script><img src=x onerror=alert(2)>", action="preview"
+        ),
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "&lt;script&gt;alert(1)" in html  # the editor shows the text as typed
@@ -367,8 +414,14 @@ def test_publish_needs_a_post_with_a_token(staff, db):
 
 
 def doctor_fields(**overrides) -> dict:
-    fields = {"slug": "dr-meera-rao", "name": "Dr. Meera Rao", "specialty": "Physiotherapy",
-              "years_experience": "12", "bio": "Treats back pain.", "active": "y"}
+    fields = {
+        "slug": "dr-meera-rao",
+        "name": "Dr. Meera Rao",
+        "specialty": "Physiotherapy",
+        "years_experience": "12",
+        "bio": "Treats back pain.",
+        "active": "y",
+    }
     fields.update(overrides)
     return fields
 
@@ -388,16 +441,23 @@ def test_new_doctor_with_conditions_is_saved_audited_and_shown_on_the_shop(staff
     cramps = make_condition("muscle-cramps", "Muscle cramps")
     db.session.commit()
     assert staff.get("/staff/doctors/new").status_code == 200
-    response = staff.post("/staff/doctors/new", data={
-        "csrf_token": staff.token, **doctor_fields(),
-        "conditions": [str(spasm.id), str(cramps.id)]})
+    response = staff.post(
+        "/staff/doctors/new",
+        data={
+            "csrf_token": staff.token,
+            **doctor_fields(),
+            "conditions": [str(spasm.id), str(cramps.id)],
+        },
+    )
     assert response.status_code == 303
     doctor = db.session.scalar(select(Doctor))
     assert (doctor.slug, doctor.years_experience, doctor.active) == ("dr-meera-rao", 12, True)
     assert sorted(c.slug for c in doctor.conditions) == ["muscle-cramps", "muscle-spasm"]
     (entry,) = audits(db, "doctor")
-    assert entry.action == "create" and entry.after["conditions"] == ["muscle-cramps",
-                                                                      "muscle-spasm"]
+    assert entry.action == "create" and entry.after["conditions"] == [
+        "muscle-cramps",
+        "muscle-spasm",
+    ]
     assert "Dr. Meera Rao" in staff.get("/doctors/dr-meera-rao").get_data(as_text=True)
 
 
@@ -406,8 +466,7 @@ def test_editing_a_doctor_can_deactivate_them(staff, db):
     db.session.commit()
     url = f"/staff/doctors/{doctor.id}"
     assert staff.get(url).status_code == 200
-    response = post(staff, url, **doctor_fields(slug="dr-rao", years_experience="11",
-                                                active=""))
+    response = post(staff, url, **doctor_fields(slug="dr-rao", years_experience="11", active=""))
     assert response.status_code == 303
     db.session.expire_all()
     doctor = db.session.get(Doctor, doctor.id)

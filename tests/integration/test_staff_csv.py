@@ -18,8 +18,6 @@ from tests.helpers import log_in
 HEADER = "sku,product_slug,product_name,variant_label,mrp,price,stock,active"
 
 
-
-
 @pytest.fixture()
 def staff(client, db):
     make_user("staff@example.com", role="staff")
@@ -31,29 +29,53 @@ def staff(client, db):
 @pytest.fixture()
 def catalogue(db):
     """Two products, three variants, one price with paise, one product inactive."""
-    make_product("joint-oil", name="Joint Oil", variants=[
-        {"sku": "JO-100", "label": "100 ml", "mrp": 39900, "price": 34900, "stock": 120},
-    ])
-    make_product("muscle-rub", name="Muscle Rub, Extra Warm", active=False, variants=[
-        {"sku": "MR-25", "label": "25 g", "mrp": 14500, "price": 12950, "stock": 0},
-        {"sku": "MR-50", "label": "50 g", "mrp": 24500, "price": 24500, "stock": 7},
-    ])
+    make_product(
+        "joint-oil",
+        name="Joint Oil",
+        variants=[
+            {"sku": "JO-100", "label": "100 ml", "mrp": 39900, "price": 34900, "stock": 120},
+        ],
+    )
+    make_product(
+        "muscle-rub",
+        name="Muscle Rub, Extra Warm",
+        active=False,
+        variants=[
+            {"sku": "MR-25", "label": "25 g", "mrp": 14500, "price": 12950, "stock": 0},
+            {"sku": "MR-50", "label": "50 g", "mrp": 24500, "price": 24500, "stock": 7},
+        ],
+    )
     db.session.commit()
 
 
 def upload(client, body: bytes | str, filename: str = "products.csv"):
     if isinstance(body, str):
         body = body.encode()
-    return client.post("/staff/products/import", data={
-        "csrf_token": csrf_token_for(client), "file": (io.BytesIO(body), filename),
-    }, content_type="multipart/form-data")
+    return client.post(
+        "/staff/products/import",
+        data={
+            "csrf_token": csrf_token_for(client),
+            "file": (io.BytesIO(body), filename),
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def state(db) -> list[tuple]:
     rows = db.session.execute(
-        select(Variant.sku, Variant.label, Variant.mrp, Variant.price, Variant.stock,
-               Product.slug, Product.name, Product.active, Product.updated_at)
-        .join(Variant.product).order_by(Variant.sku)
+        select(
+            Variant.sku,
+            Variant.label,
+            Variant.mrp,
+            Variant.price,
+            Variant.stock,
+            Product.slug,
+            Product.name,
+            Product.active,
+            Product.updated_at,
+        )
+        .join(Variant.product)
+        .order_by(Variant.sku)
     )
     return [tuple(row) for row in rows]
 
@@ -93,15 +115,17 @@ def test_an_unchanged_round_trip_changes_nothing_and_writes_no_audit(staff, db, 
     response = upload(staff, exported)
     assert response.status_code == 303
     assert response.headers["Location"] == "/staff/products/import"
-    assert "Nothing to change: all 3 rows match" in staff.get(
-        "/staff/products/import").get_data(as_text=True)
+    assert "Nothing to change: all 3 rows match" in staff.get("/staff/products/import").get_data(
+        as_text=True
+    )
     assert state(db) == before
     assert audit_entries(db) == []
 
 
 def test_an_edited_file_updates_only_the_rows_that_differ(staff, db, catalogue):
-    rows = list(csv.reader(io.StringIO(
-        staff.get("/staff/products/export.csv").get_data(as_text=True))))
+    rows = list(
+        csv.reader(io.StringIO(staff.get("/staff/products/export.csv").get_data(as_text=True)))
+    )
     rows[1][5] = "329"  # JO-100 price ₹349 → ₹329
     rows[1][6] = "100"
     rows[2][7] = rows[3][7] = "true"  # re-activate the muscle rub (both of its rows)
@@ -117,8 +141,11 @@ def test_an_edited_file_updates_only_the_rows_that_differ(staff, db, catalogue):
     assert db.session.scalar(select(Variant.price).where(Variant.sku == "MR-25")) == 12950
     entries = audit_entries(db)
     assert [(e.action, e.object_type) for e in entries] == [
-        ("update", "variant"), ("update", "product"), ("update", "variant"),
-        ("import", "catalogue")]
+        ("update", "variant"),
+        ("update", "product"),
+        ("update", "variant"),
+        ("import", "catalogue"),
+    ]
     assert (entries[0].before["price"], entries[0].after["price"]) == (34900, 32900)
     assert entries[1].changed_fields == ["active", "updated_at"]
     assert entries[3].after["variants"] == ["JO-100", "MR-50"]
@@ -127,8 +154,10 @@ def test_an_edited_file_updates_only_the_rows_that_differ(staff, db, catalogue):
 
 
 def test_columns_may_come_in_any_order_with_a_bom_and_crlf(staff, db, catalogue):
-    body = ("\ufeffSKU,Price,MRP,Stock,Active,Product_Slug,Product_Name,Variant_Label\r\n"
-            "JO-100,₹300,399.00,120,TRUE,joint-oil,Joint Oil,100 ml\r\n")
+    body = (
+        "\ufeffSKU,Price,MRP,Stock,Active,Product_Slug,Product_Name,Variant_Label\r\n"
+        "JO-100,₹300,399.00,120,TRUE,joint-oil,Joint Oil,100 ml\r\n"
+    )
     response = upload(staff, body.encode("utf-8"))
     assert response.status_code == 303, response.get_data(as_text=True)
     assert db.session.scalar(select(Variant.price).where(Variant.sku == "JO-100")) == 30000
@@ -139,18 +168,20 @@ def test_columns_may_come_in_any_order_with_a_bom_and_crlf(staff, db, catalogue)
 
 
 def test_a_file_with_bad_lines_is_refused_whole_naming_each_line(staff, db, catalogue):
-    body = "\n".join([
-        HEADER,
-        "JO-100,joint-oil,Joint Oil,100 ml,399,300,120,true",  # 2: fine, yet not applied
-        "MR-25,muscle-rub,\"Muscle Rub, Extra Warm\",25 g,145,150,0,false",  # 3: price > MRP
-        "MR-50,muscle-rub,\"Muscle Rub, Extra Warm\",50 g,245,245,-3,false",  # 4: stock < 0
-        "XX-1,joint-oil,Joint Oil,1 l,999,899,5,true",  # 5: unknown SKU
-        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true",  # 6: SKU again
-        "MR-25,muscle-rub,\"Muscle Rub, Extra Warm\",25 g,abc,100,0,false",  # 7: bad number
-        "MR-50,muscle-rub,\"Muscle Rub, Extra Warm\",50 g,245,245,7,maybe",  # 8: bad active
-        "JO-100,muscle-rub,Joint Oil,100 ml,399,349,120,true",  # 9: wrong product
-        "MR-25,muscle-rub,too,few",  # 10: short line
-    ])
+    body = "\n".join(
+        [
+            HEADER,
+            "JO-100,joint-oil,Joint Oil,100 ml,399,300,120,true",  # 2: fine, yet not applied
+            'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,150,0,false',  # 3: price > MRP
+            'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,-3,false',  # 4: stock < 0
+            "XX-1,joint-oil,Joint Oil,1 l,999,899,5,true",  # 5: unknown SKU
+            "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true",  # 6: SKU again
+            'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,abc,100,0,false',  # 7: bad number
+            'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,maybe',  # 8: bad active
+            "JO-100,muscle-rub,Joint Oil,100 ml,399,349,120,true",  # 9: wrong product
+            "MR-25,muscle-rub,too,few",  # 10: short line
+        ]
+    )
     before = state(db)
     response = upload(staff, body)
     assert response.status_code == 422
@@ -174,21 +205,26 @@ def test_a_file_with_bad_lines_is_refused_whole_naming_each_line(staff, db, cata
 
 
 def test_line_numbers_count_the_lines_of_a_quoted_value(staff, db, catalogue):
-    body = (HEADER + "\n"
-            'JO-100,joint-oil,"Joint Oil\nwith a second line",100 ml,399,349,120,true\n'
-            "MR-25,muscle-rub,x,25 g,145,999,0,false\n")
+    body = (
+        HEADER + "\n"
+        'JO-100,joint-oil,"Joint Oil\nwith a second line",100 ml,399,349,120,true\n'
+        "MR-25,muscle-rub,x,25 g,145,999,0,false\n"
+    )
     response = upload(staff, body)
     assert response.status_code == 422
-    assert '<li data-line="4">Line 4: price: Price cannot be above the MRP.' in \
-        response.get_data(as_text=True)
+    assert '<li data-line="4">Line 4: price: Price cannot be above the MRP.' in response.get_data(
+        as_text=True
+    )
 
 
 def test_rows_of_one_product_must_agree_on_its_name_and_status(staff, db, catalogue):
-    body = "\n".join([
-        HEADER,
-        "MR-25,muscle-rub,Muscle Rub,25 g,145,129.50,0,false",
-        "MR-50,muscle-rub,Muscle Rub Renamed,50 g,245,245,7,true",
-    ])
+    body = "\n".join(
+        [
+            HEADER,
+            "MR-25,muscle-rub,Muscle Rub,25 g,145,129.50,0,false",
+            "MR-50,muscle-rub,Muscle Rub Renamed,50 g,245,245,7,true",
+        ]
+    )
     response = upload(staff, body)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -197,18 +233,23 @@ def test_rows_of_one_product_must_agree_on_its_name_and_status(staff, db, catalo
     assert audit_entries(db) == []
 
 
-@pytest.mark.parametrize("body, message", [
-    ("sku,product_slug,name,mrp,price\nJO-100,joint-oil,Joint Oil,399,349\n",
-     "missing product_name, variant_label, stock, active"),
-    (HEADER + ",colour\n", "unknown &#39;colour&#39;"),
-    (HEADER.replace("active", "sku") + "\n", "repeated sku"),
-    (HEADER.replace(",", ";") + "\n", "The first line must name the columns"),
-    ("", "The file is empty"),
-    ("\n\n", "The file is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not UTF-8 text"),
-    (b"sku\x00,x", "not CSV text"),
-    (HEADER + '\nJO-100,"joint-oil"x,a,b,1,1,1,true\n', "cannot be read as CSV"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "sku,product_slug,name,mrp,price\nJO-100,joint-oil,Joint Oil,399,349\n",
+            "missing product_name, variant_label, stock, active",
+        ),
+        (HEADER + ",colour\n", "unknown &#39;colour&#39;"),
+        (HEADER.replace("active", "sku") + "\n", "repeated sku"),
+        (HEADER.replace(",", ";") + "\n", "The first line must name the columns"),
+        ("", "The file is empty"),
+        ("\n\n", "The file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not UTF-8 text"),
+        (b"sku\x00,x", "not CSV text"),
+        (HEADER + '\nJO-100,"joint-oil"x,a,b,1,1,1,true\n', "cannot be read as CSV"),
+    ],
+)
 def test_unreadable_files_and_wrong_headers_are_400(staff, db, catalogue, body, message):
     before = state(db)
     response = upload(staff, body)
@@ -218,15 +259,21 @@ def test_unreadable_files_and_wrong_headers_are_400(staff, db, catalogue, body, 
 
 
 def test_a_missing_file_is_400(staff, db):
-    response = staff.post("/staff/products/import", data={"csrf_token": csrf_token_for(staff)},
-                          content_type="multipart/form-data")
+    response = staff.post(
+        "/staff/products/import",
+        data={"csrf_token": csrf_token_for(staff)},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "Choose a CSV file" in response.get_data(as_text=True)
 
 
 def test_a_file_too_large_is_413(staff, db, catalogue):
-    body = HEADER + "\n" + "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true\n" * (
-        MAX_CSV_BYTES // 50)
+    body = (
+        HEADER
+        + "\n"
+        + "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true\n" * (MAX_CSV_BYTES // 50)
+    )
     before = state(db)
     response = upload(staff, body)
     assert response.status_code == 413
@@ -246,17 +293,20 @@ def test_the_csv_urls_are_for_staff_only(app, client, db):
 
 
 def test_text_that_looks_like_a_formula_is_exported_inert_and_round_trips(staff, db):
-    product = make_product("formula", name="=HYPERLINK(\"http://x\")",
-                           variants=[{"label": "+1 pack", "mrp": 1000, "price": 900}])
+    product = make_product(
+        "formula",
+        name='=HYPERLINK("http://x")',
+        variants=[{"label": "+1 pack", "mrp": 1000, "price": 900}],
+    )
     db.session.commit()
     exported = staff.get("/staff/products/export.csv").get_data(as_text=True)
     row = next(r for r in csv.DictReader(io.StringIO(exported)) if r["product_slug"] == "formula")
-    assert row["product_name"] == "'=HYPERLINK(\"http://x\")"
+    assert row["product_name"] == '\'=HYPERLINK("http://x")'
     assert row["variant_label"] == "'+1 pack"
     before = state(db)
     response = upload(staff, exported)
     assert response.status_code in (200, 303)
     assert state(db) == before
     db.session.expire_all()
-    assert db.session.get(Product, product.id).name == "=HYPERLINK(\"http://x\")"
+    assert db.session.get(Product, product.id).name == '=HYPERLINK("http://x")'
     assert audit_entries(db) == []

@@ -25,8 +25,6 @@ def demo(db):
     db.session.commit()
 
 
-
-
 @pytest.fixture()
 def staff(app, db, demo):
     """A client signed in as a staff member made here (the demo account's password varies)."""
@@ -49,8 +47,7 @@ def place_order(app, db, email="shopper@example.com", quantity=2) -> Order:
     return fetch(db, stripe_session_id=session_id)
 
 
-def paid_order(app, db, sandbox, email="shopper@example.com", quantity=2,
-               coupon=None) -> Order:
+def paid_order(app, db, sandbox, email="shopper@example.com", quantity=2, coupon=None) -> Order:
     shopper, session_id = checkout(app, db, email, quantity, coupon)
     pay(shopper, sandbox, session_id)
     return fetch(db, stripe_session_id=session_id)
@@ -98,8 +95,9 @@ def test_orders_are_for_staff_only(app, client, db, demo, sandbox):
     login(client, "customer@example.com")
     assert client.get("/staff/orders/").status_code == 403
     assert client.get(f"/staff/orders/{order.number}").status_code == 403
-    response = client.post(f"/staff/orders/{order.number}/ship",
-                           data={"csrf_token": csrf_token_for(client)})
+    response = client.post(
+        f"/staff/orders/{order.number}/ship", data={"csrf_token": csrf_token_for(client)}
+    )
     assert response.status_code == 403
     assert fetch(db, number=order.number).state == "pending_payment"
 
@@ -107,8 +105,12 @@ def test_orders_are_for_staff_only(app, client, db, demo, sandbox):
 def test_unknown_order_is_404_and_posts_need_csrf(staff, db, app, sandbox):
     assert staff.get("/staff/orders/RS-NONE-NONE-NONE").status_code == 404
     assert staff.get("/staff/orders/" + "X" * 300).status_code == 404
-    assert staff.post("/staff/orders/RS-NONE-NONE-NONE/ship",
-                      data={"csrf_token": csrf_token_for(staff)}).status_code == 404
+    assert (
+        staff.post(
+            "/staff/orders/RS-NONE-NONE-NONE/ship", data={"csrf_token": csrf_token_for(staff)}
+        ).status_code
+        == 404
+    )
     order = paid_order(app, db, sandbox)
     assert staff.post(f"/staff/orders/{order.number}/ship").status_code == 400
     assert fetch(db, number=order.number).state == "paid"
@@ -117,8 +119,7 @@ def test_unknown_order_is_404_and_posts_need_csrf(staff, db, app, sandbox):
 # --- list --------------------------------------------------------------------------------------
 
 
-def test_list_filters_by_state_and_review_and_searches_number_and_email(staff, app, db,
-                                                                        sandbox):
+def test_list_filters_by_state_and_review_and_searches_number_and_email(staff, app, db, sandbox):
     waiting = place_order(app, db, email="waiting@example.com", quantity=1)
     first = paid_order(app, db, sandbox, email="first@example.com")
     second = paid_order(app, db, sandbox, email="second@example.com")
@@ -142,11 +143,18 @@ def test_list_filters_by_state_and_review_and_searches_number_and_email(staff, a
     assert listed("?q=FIRST@example") == [first.number]
     assert listed("?q=" + waiting.number[-6:].lower()) == [waiting.number]
     assert listed("?q=second&state=pending_payment") == []
-    assert "No orders match these filters" in staff.get("/staff/orders/?q=nobody"
-                                                         ).get_data(as_text=True)
+    assert "No orders match these filters" in staff.get("/staff/orders/?q=nobody").get_data(
+        as_text=True
+    )
 
-    for bad in ("?state=lost", "?state=PAID", "?review=yes", "?page=0", "?page=x",
-                "?q=" + "a" * 201):
+    for bad in (
+        "?state=lost",
+        "?state=PAID",
+        "?review=yes",
+        "?page=0",
+        "?page=x",
+        "?q=" + "a" * 201,
+    ):
         assert staff.get("/staff/orders/" + bad).status_code == 400, bad
     assert staff.get("/staff/orders/?page=2").status_code == 404
 
@@ -186,20 +194,28 @@ def test_the_dashboard_links_orders_needing_review_to_their_page(staff, app, db,
 def test_ship_then_deliver_records_events_and_audit(staff, app, db, sandbox):
     order = paid_order(app, db, sandbox)
     token = csrf_token_for(staff)
-    page = follow(staff, staff.post(f"/staff/orders/{order.number}/ship",
-                                    data={"csrf_token": token, "note": "BlueDart 12345"}))
+    page = follow(
+        staff,
+        staff.post(
+            f"/staff/orders/{order.number}/ship",
+            data={"csrf_token": token, "note": "BlueDart 12345"},
+        ),
+    )
     assert "is marked shipped" in page and 'data-order-state="shipped"' in page
     assert "BlueDart 12345" in page and 'data-action="deliver"' in page
     assert fetch(db, number=order.number).state == "shipped"
 
-    page = follow(staff, staff.post(f"/staff/orders/{order.number}/deliver",
-                                    data={"csrf_token": token}))
+    page = follow(
+        staff, staff.post(f"/staff/orders/{order.number}/deliver", data={"csrf_token": token})
+    )
     assert "is marked delivered" in page
     order = fetch(db, number=order.number)
     assert order.state == "delivered"
     moves = [(e.from_state, e.to_state, e.actor) for e in order.events][-2:]
-    assert moves == [("paid", "shipped", "staff:orders-staff@example.com"),
-                     ("shipped", "delivered", "staff:orders-staff@example.com")]
+    assert moves == [
+        ("paid", "shipped", "staff:orders-staff@example.com"),
+        ("shipped", "delivered", "staff:orders-staff@example.com"),
+    ]
 
     ship, deliver = audits(db, "ship") + audits(db, "deliver")
     assert (ship.object_type, ship.object_id) == ("order", order.number)
@@ -210,12 +226,14 @@ def test_ship_then_deliver_records_events_and_audit(staff, app, db, sandbox):
 
 
 @pytest.mark.parametrize("action", ["deliver", "ship"])
-def test_a_move_the_state_machine_refuses_is_409_and_writes_nothing(staff, app, db, sandbox,
-                                                                     action):
+def test_a_move_the_state_machine_refuses_is_409_and_writes_nothing(
+    staff, app, db, sandbox, action
+):
     order = place_order(app, db) if action == "ship" else paid_order(app, db, sandbox)
     state, events = order.state, len(order.events)
-    response = staff.post(f"/staff/orders/{order.number}/{action}",
-                          data={"csrf_token": csrf_token_for(staff)})
+    response = staff.post(
+        f"/staff/orders/{order.number}/{action}", data={"csrf_token": csrf_token_for(staff)}
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert f"cannot go from {state} to" in html and "Nothing was changed" in html
@@ -226,10 +244,11 @@ def test_a_move_the_state_machine_refuses_is_409_and_writes_nothing(staff, app, 
 
 def test_a_too_long_note_is_422(staff, app, db, sandbox):
     order = paid_order(app, db, sandbox)
-    response = staff.post(f"/staff/orders/{order.number}/ship",
-                          data={"csrf_token": csrf_token_for(staff), "note": "x" * 501})
-    assert response.status_code == 422 and "under 500 characters" in response.get_data(
-        as_text=True)
+    response = staff.post(
+        f"/staff/orders/{order.number}/ship",
+        data={"csrf_token": csrf_token_for(staff), "note": "x" * 501},
+    )
+    assert response.status_code == 422 and "under 500 characters" in response.get_data(as_text=True)
     assert fetch(db, number=order.number).state == "paid" and audits(db) == []
 
 
@@ -237,8 +256,11 @@ def test_a_too_long_note_is_422(staff, app, db, sandbox):
 
 
 def sandbox_refunds(sandbox) -> list[dict]:
-    return [r for r in sandbox.requests()
-            if r["method"] == "POST" and r["path"] == "/v1/refunds" and r["status"] == 200]
+    return [
+        r
+        for r in sandbox.requests()
+        if r["method"] == "POST" and r["path"] == "/v1/refunds" and r["status"] == 200
+    ]
 
 
 def test_partial_refund_through_the_sandbox_is_shown_and_audited(staff, app, db, sandbox):
@@ -285,8 +307,7 @@ def test_full_refund_in_rupees_and_paise_refunds_the_order(staff, app, db, sandb
     order = fetch(db, number=order.number)
     assert order.state == "refunded" and order.amount_refunded == order.total
     assert [r.amount for r in refunds(db)] == [4950, 66950]
-    assert [e.after["state"] for e in audits(db, "refund")] == ["partially_refunded",
-                                                                "refunded"]
+    assert [e.after["state"] for e in audits(db, "refund")] == ["partially_refunded", "refunded"]
 
 
 def test_a_double_submitted_refund_form_refunds_once(staff, app, db, sandbox):
@@ -301,8 +322,7 @@ def test_a_double_submitted_refund_form_refunds_once(staff, app, db, sandbox):
     assert len(audits(db, "refund")) == 1
 
 
-def test_refunds_submitted_at_the_same_moment_never_exceed_the_total(staff, app, db,
-                                                                       sandbox):
+def test_refunds_submitted_at_the_same_moment_never_exceed_the_total(staff, app, db, sandbox):
     """The same form twice and another form at once: ₹1,000 twice does not fit in ₹1,438."""
     order = paid_order(app, db, sandbox)
     same = {**refund_form(staff, order), "amount": "1000", "reason": "Double click"}
@@ -326,19 +346,21 @@ def test_refunds_submitted_at_the_same_moment_never_exceed_the_total(staff, app,
     assert len(audits(db, "refund")) == 1
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("0", "more than ₹0"),
-    ("0.00", "more than ₹0"),
-    ("-5", "cannot be negative"),
-    ("abc", "in rupees"),
-    ("12.345", "in rupees"),
-    ("1e3", "in rupees"),
-    ("", "Enter the amount"),
-    ("1438.01", "At most ₹1,438 can still be refunded"),
-    ("99999", "At most ₹1,438 can still be refunded"),
-])
-def test_bad_refund_amounts_are_422_and_write_nothing(staff, app, db, sandbox, amount,
-                                                      message):
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("0", "more than ₹0"),
+        ("0.00", "more than ₹0"),
+        ("-5", "cannot be negative"),
+        ("abc", "in rupees"),
+        ("12.345", "in rupees"),
+        ("1e3", "in rupees"),
+        ("", "Enter the amount"),
+        ("1438.01", "At most ₹1,438 can still be refunded"),
+        ("99999", "At most ₹1,438 can still be refunded"),
+    ],
+)
+def test_bad_refund_amounts_are_422_and_write_nothing(staff, app, db, sandbox, amount, message):
     order = paid_order(app, db, sandbox)
     data = {**refund_form(staff, order), "amount": amount, "reason": "Test"}
     response = staff.post(f"/staff/orders/{order.number}/refund", data=data)
@@ -355,22 +377,32 @@ def test_bad_refund_amounts_are_422_and_write_nothing(staff, app, db, sandbox, a
 def test_refund_needs_a_reason_and_a_well_formed_request_id(staff, app, db, sandbox):
     order = paid_order(app, db, sandbox)
     form = refund_form(staff, order)
-    no_reason = staff.post(f"/staff/orders/{order.number}/refund",
-                           data={**form, "amount": "10", "reason": "  "})
+    no_reason = staff.post(
+        f"/staff/orders/{order.number}/refund", data={**form, "amount": "10", "reason": "  "}
+    )
     assert no_reason.status_code == 422 and "Say why" in no_reason.get_data(as_text=True)
-    forged = staff.post(f"/staff/orders/{order.number}/refund",
-                        data={**form, "request_id": "x", "amount": "10", "reason": "r"})
+    forged = staff.post(
+        f"/staff/orders/{order.number}/refund",
+        data={**form, "request_id": "x", "amount": "10", "reason": "r"},
+    )
     assert forged.status_code == 422 and "out of date" in forged.get_data(as_text=True)
     assert refunds(db) == []
 
 
 def test_refunding_an_unpaid_order_is_409(staff, app, db, sandbox):
     order = place_order(app, db)
-    assert 'data-action="refund"' not in staff.get(f"/staff/orders/{order.number}"
-                                                   ).get_data(as_text=True)
-    response = staff.post(f"/staff/orders/{order.number}/refund",
-                          data={"csrf_token": csrf_token_for(staff), "amount": "10",
-                                "reason": "x", "request_id": "a" * 22})
+    assert 'data-action="refund"' not in staff.get(f"/staff/orders/{order.number}").get_data(
+        as_text=True
+    )
+    response = staff.post(
+        f"/staff/orders/{order.number}/refund",
+        data={
+            "csrf_token": csrf_token_for(staff),
+            "amount": "10",
+            "reason": "x",
+            "request_id": "a" * 22,
+        },
+    )
     assert response.status_code == 409
     assert "no payment to refund" in response.get_data(as_text=True)
     assert refunds(db) == []
@@ -410,8 +442,10 @@ def test_clearing_the_review_flag_needs_a_note_and_is_audited(staff, app, db, sa
     assert empty.status_code == 422 and "Say what you checked" in empty.get_data(as_text=True)
     assert fetch(db, number=order.number).needs_review is True
 
-    page = follow(staff, staff.post(url, data={"csrf_token": token,
-                                               "review_note": "Matched the bank statement"}))
+    page = follow(
+        staff,
+        staff.post(url, data={"csrf_token": token, "review_note": "Matched the bank statement"}),
+    )
     assert "no longer needs review" in page and "Matched the bank statement" in page
     order = fetch(db, number=order.number)
     assert order.needs_review is False and order.state == "paid"
@@ -424,12 +458,17 @@ def test_clearing_the_review_flag_needs_a_note_and_is_audited(staff, app, db, sa
     again = staff.post(url, data={"csrf_token": token, "review_note": "twice"})
     assert again.status_code == 409 and "not flagged" in again.get_data(as_text=True)
     assert len(audits(db, "clear_review")) == 1
-    assert db.session.scalar(select(func.count()).select_from(OrderEvent)
-                             .where(OrderEvent.note.like("Review flag cleared%"))) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OrderEvent)
+            .where(OrderEvent.note.like("Review flag cleared%"))
+        )
+        == 1
+    )
 
 
-def test_stripe_refusing_the_refund_shows_why_and_offers_a_fresh_form(staff, app, db,
-                                                                      sandbox):
+def test_stripe_refusing_the_refund_shows_why_and_offers_a_fresh_form(staff, app, db, sandbox):
     order = paid_order(app, db, sandbox)
     data = {**refund_form(staff, order), "amount": "250", "reason": "Damaged"}
     sandbox.post("/faults", {"fail_next": 1, "status": 400})

@@ -45,8 +45,13 @@ def add_to_cart(client, variant_id: int, quantity: int = 1):
     return response
 
 
-STAFF_URLS = ["/staff/sales/", "/staff/sales/new", "/staff/coupons/", "/staff/coupons/new",
-              "/staff/shipping"]
+STAFF_URLS = [
+    "/staff/sales/",
+    "/staff/sales/new",
+    "/staff/coupons/",
+    "/staff/coupons/new",
+    "/staff/shipping",
+]
 
 
 @pytest.mark.parametrize("url", STAFF_URLS)
@@ -63,8 +68,15 @@ def test_only_staff_reach_the_pricing_screens(client, db, url):
 
 
 def sale_fields(**overrides) -> dict:
-    fields = {"name": "Monsoon sale", "kind": "percent", "value": "10", "starts_at": "",
-              "ends_at": "", "products": "", "active": "y"}
+    fields = {
+        "name": "Monsoon sale",
+        "kind": "percent",
+        "value": "10",
+        "starts_at": "",
+        "ends_at": "",
+        "products": "",
+        "active": "y",
+    }
     fields.update(overrides)
     return fields
 
@@ -79,10 +91,16 @@ def test_a_sale_on_a_category_changes_the_storefront_price(staff, db):
     assert "₹719" in page and "10% OFF" in page
 
     assert staff.get("/staff/sales/new").status_code == 200
-    response = staff.post("/staff/sales/new", data={
-        "csrf_token": staff.token, **sale_fields(kind="fixed", value="100"),
-        "starts_at": "2026-01-01T00:00", "ends_at": "2099-01-01T00:00",
-        "categories": [str(pain.id)]})
+    response = staff.post(
+        "/staff/sales/new",
+        data={
+            "csrf_token": staff.token,
+            **sale_fields(kind="fixed", value="100"),
+            "starts_at": "2026-01-01T00:00",
+            "ends_at": "2099-01-01T00:00",
+            "categories": [str(pain.id)],
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
 
     sale = db.session.scalar(select(Sale))
@@ -108,8 +126,11 @@ def test_a_sale_on_named_products_can_be_edited_and_deleted(staff, db):
     oil = make_product("joint-pain-oil", mrp=39900, price=34900)
     make_product("hot-cold-gel-pack", mrp=49900, price=44900)
     db.session.commit()
-    response = post(staff, "/staff/sales/new",
-                    **sale_fields(value="20%", products="joint-pain-oil, hot-cold-gel-pack"))
+    response = post(
+        staff,
+        "/staff/sales/new",
+        **sale_fields(value="20%", products="joint-pain-oil, hot-cold-gel-pack"),
+    )
     assert response.status_code == 303
     sale = db.session.scalar(select(Sale))
     assert sorted(p.slug for p in sale.products) == ["hot-cold-gel-pack", "joint-pain-oil"]
@@ -118,8 +139,9 @@ def test_a_sale_on_named_products_can_be_edited_and_deleted(staff, db):
     form = staff.get(f"/staff/sales/{sale.id}").get_data(as_text=True)
     assert "hot-cold-gel-pack\njoint-pain-oil</textarea>" in form
 
-    response = post(staff, f"/staff/sales/{sale.id}",
-                    **sale_fields(value="15", products="joint-pain-oil"))
+    response = post(
+        staff, f"/staff/sales/{sale.id}", **sale_fields(value="15", products="joint-pain-oil")
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert [p.slug for p in db.session.get(Sale, sale.id).products] == ["joint-pain-oil"]
@@ -142,9 +164,14 @@ def test_a_switched_off_sale_does_not_change_prices(staff, db):
     category = make_category()
     make_product("joint-capsule", category=category, mrp=79900, price=71900)
     db.session.commit()
-    response = staff.post("/staff/sales/new", data={
-        "csrf_token": staff.token, **sale_fields(value="50", active=""),
-        "categories": [str(category.id)]})
+    response = staff.post(
+        "/staff/sales/new",
+        data={
+            "csrf_token": staff.token,
+            **sale_fields(value="50", active=""),
+            "categories": [str(category.id)],
+        },
+    )
     assert response.status_code == 303
     assert db.session.scalar(select(Sale.active)) is False
     assert "₹719" in staff.get("/products/joint-capsule").get_data(as_text=True)
@@ -195,10 +222,20 @@ def test_unknown_sales_are_404(staff, db):
 
 
 def coupon_fields(**overrides) -> dict:
-    fields = {"code": "spring15", "description": "15% off for spring", "kind": "percent",
-              "value": "15", "min_subtotal": "500", "max_discount": "150", "starts_at": "",
-              "ends_at": "", "usage_limit": "100", "per_customer_limit": "1", "products": "",
-              "active": "y"}
+    fields = {
+        "code": "spring15",
+        "description": "15% off for spring",
+        "kind": "percent",
+        "value": "15",
+        "min_subtotal": "500",
+        "max_discount": "150",
+        "starts_at": "",
+        "ends_at": "",
+        "usage_limit": "100",
+        "per_customer_limit": "1",
+        "products": "",
+        "active": "y",
+    }
     fields.update(overrides)
     return fields
 
@@ -234,15 +271,17 @@ def test_a_coupon_can_be_edited_and_switched_off(staff, shopper, db):
     form = staff.get(f"/staff/coupons/{coupon.id}/edit").get_data(as_text=True)
     assert 'value="50"' in form and 'value="150"' in form
 
-    response = post(staff, f"/staff/coupons/{coupon.id}/edit",
-                    **coupon_fields(kind="fixed", value="75.50", min_subtotal="", active=""))
+    response = post(
+        staff,
+        f"/staff/coupons/{coupon.id}/edit",
+        **coupon_fields(kind="fixed", value="75.50", min_subtotal="", active=""),
+    )
     assert response.status_code == 303
     db.session.expire_all()
     coupon = db.session.get(Coupon, coupon.id)
     assert (coupon.value, coupon.active) == (7550, False)
     create, update = audits(db, "coupon")
-    assert (update.action, update.before["value"], update.after["value"]) == ("update", 5000,
-                                                                            7550)
+    assert (update.action, update.before["value"], update.after["value"]) == ("update", 5000, 7550)
     assert (update.before["active"], update.after["active"]) == (True, False)
 
     add_to_cart(shopper, capsule.variants[0].id)
@@ -253,9 +292,15 @@ def test_a_coupon_restricted_to_a_category_stores_the_restriction(staff, db):
     category = make_category("hot-and-cold", "Hot and cold")
     make_product("joint-capsule")
     db.session.commit()
-    response = staff.post("/staff/coupons/new", data={
-        "csrf_token": staff.token, **coupon_fields(products="joint-capsule"),
-        "categories": [str(category.id)], "exclude_sale_items": "y"})
+    response = staff.post(
+        "/staff/coupons/new",
+        data={
+            "csrf_token": staff.token,
+            **coupon_fields(products="joint-capsule"),
+            "categories": [str(category.id)],
+            "exclude_sale_items": "y",
+        },
+    )
     assert response.status_code == 303
     coupon = db.session.scalar(select(Coupon))
     assert [p.slug for p in coupon.products] == ["joint-capsule"]
@@ -298,16 +343,22 @@ def test_a_usage_limit_below_the_uses_so_far_is_refused(staff, db):
     coupon = Coupon(code="POPULAR", kind="percent", value=10, usage_limit=10, uses=3)
     db.session.add(coupon)
     db.session.commit()
-    response = post(staff, f"/staff/coupons/{coupon.id}/edit",
-                    **coupon_fields(code="POPULAR", value="10", usage_limit="2"))
+    response = post(
+        staff,
+        f"/staff/coupons/{coupon.id}/edit",
+        **coupon_fields(code="POPULAR", value="10", usage_limit="2"),
+    )
     assert response.status_code == 422
     assert "already in use 3 times" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Coupon, coupon.id).usage_limit == 10
     assert audits(db, "coupon") == []
 
-    response = post(staff, f"/staff/coupons/{coupon.id}/edit",
-                    **coupon_fields(code="POPULAR", value="10", usage_limit="3"))
+    response = post(
+        staff,
+        f"/staff/coupons/{coupon.id}/edit",
+        **coupon_fields(code="POPULAR", value="10", usage_limit="3"),
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Coupon, coupon.id).usage_limit == 3
@@ -317,24 +368,38 @@ def test_saving_demo_pricing_unchanged_writes_nothing(staff, db):
     seed_demo(db.session)
     db.session.commit()
     welcome = db.session.scalar(select(Coupon).where(Coupon.code == "WELCOME10"))
-    response = post(staff, f"/staff/coupons/{welcome.id}/edit", **coupon_fields(
-        code="WELCOME10", description=welcome.description, value="10", min_subtotal="500",
-        max_discount="100", usage_limit="", per_customer_limit="1"))
+    response = post(
+        staff,
+        f"/staff/coupons/{welcome.id}/edit",
+        **coupon_fields(
+            code="WELCOME10",
+            description=welcome.description,
+            value="10",
+            min_subtotal="500",
+            max_discount="100",
+            usage_limit="",
+            per_customer_limit="1",
+        ),
+    )
     assert response.status_code == 303
     sale = db.session.scalar(select(Sale))
-    response = staff.post(f"/staff/sales/{sale.id}", data={
-        "csrf_token": staff.token, **sale_fields(
-            name=sale.name, value="15", starts_at="2026-01-01T00:00", ends_at="2030-01-01T00:00"),
-        "categories": [str(c.id) for c in sale.categories]})
+    response = staff.post(
+        f"/staff/sales/{sale.id}",
+        data={
+            "csrf_token": staff.token,
+            **sale_fields(
+                name=sale.name, value="15", starts_at="2026-01-01T00:00", ends_at="2030-01-01T00:00"
+            ),
+            "categories": [str(c.id) for c in sale.categories],
+        },
+    )
     assert response.status_code == 303
     assert post(staff, "/staff/shipping", fee="49", free_from="499").status_code == 303
     assert "Nothing changed." in staff.get("/staff/shipping").get_data(as_text=True)
     assert count(db, AuditEntry) == 0
 
 
-def test_a_use_taken_while_staff_edit_the_limit_is_caught_by_the_database(
-    staff, db, monkeypatch
-):
+def test_a_use_taken_while_staff_edit_the_limit_is_caught_by_the_database(staff, db, monkeypatch):
     from shop.staff import pricing
 
     coupon = Coupon(code="POPULAR", kind="percent", value=10, usage_limit=10, uses=3)
@@ -349,8 +414,11 @@ def test_a_use_taken_while_staff_edit_the_limit_is_caught_by_the_database(
 
     real = pricing._coupon_problems
     monkeypatch.setattr(pricing, "_coupon_problems", raced)
-    response = post(staff, f"/staff/coupons/{coupon.id}/edit",
-                    **coupon_fields(code="POPULAR", value="10", usage_limit="2"))
+    response = post(
+        staff,
+        f"/staff/coupons/{coupon.id}/edit",
+        **coupon_fields(code="POPULAR", value="10", usage_limit="2"),
+    )
     assert response.status_code == 409
     assert "already in use 3 times" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -365,8 +433,12 @@ def test_unknown_coupons_are_404(staff, db):
 
 
 def test_coupon_list_searches(staff, db):
-    db.session.add_all([Coupon(code="WELCOME10", kind="percent", value=10),
-                        Coupon(code="FLAT50", kind="fixed", value=5000, description="Flat")])
+    db.session.add_all(
+        [
+            Coupon(code="WELCOME10", kind="percent", value=10),
+            Coupon(code="FLAT50", kind="fixed", value=5000, description="Flat"),
+        ]
+    )
     db.session.commit()
     html = staff.get("/staff/coupons/?q=welc").get_data(as_text=True)
     assert "WELCOME10" in html and "FLAT50" not in html
@@ -388,8 +460,11 @@ def test_the_coupon_page_lists_a_use_held_by_checkout(staff, shopper, db, sandbo
     assert redemption.state == "held" and redemption.order_id == order.id
 
     # An older use that was released when its order expired.
-    db.session.add(CouponRedemption(coupon_id=coupon.id, customer_key="email:old@example.com",
-                                    state="released", amount=4000))
+    db.session.add(
+        CouponRedemption(
+            coupon_id=coupon.id, customer_key="email:old@example.com", state="released", amount=4000
+        )
+    )
     db.session.commit()
 
     html = staff.get(f"/staff/coupons/{coupon.id}").get_data(as_text=True)

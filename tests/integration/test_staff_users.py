@@ -16,8 +16,6 @@ from tests.helpers import log_in as login
 ADMIN = "boss@example.com"
 
 
-
-
 def user(db, email: str) -> User:
     db.session.expire_all()
     return db.session.scalar(select(User).where(User.email == email))
@@ -25,8 +23,11 @@ def user(db, email: str) -> User:
 
 def role_changes(db) -> list[AuditEntry]:
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "change_role")
-                                   .order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "change_role").order_by(AuditEntry.id)
+        )
+    )
 
 
 @pytest.fixture()
@@ -39,8 +40,9 @@ def admin(app, db):
 
 
 def set_role(client, target: User, role: str):
-    return client.post(f"/staff/users/{target.id}/role",
-                       data={"csrf_token": csrf_token_for(client), "role": role})
+    return client.post(
+        f"/staff/users/{target.id}/role", data={"csrf_token": csrf_token_for(client), "role": role}
+    )
 
 
 def test_admin_grants_staff_and_the_users_old_session_ends(app, admin, db):
@@ -87,7 +89,9 @@ def test_admin_revokes_staff_and_makes_admins(app, admin, db):
     assert set_role(admin, user(db, "deputy@example.com"), "admin").status_code == 303
     assert user(db, "deputy@example.com").role == "admin"
     assert [(e.before["role"], e.after["role"]) for e in role_changes(db)] == [
-        ("staff", "customer"), ("staff", "admin")]
+        ("staff", "customer"),
+        ("staff", "admin"),
+    ]
 
 
 def test_setting_the_same_role_writes_nothing(admin, db):
@@ -125,8 +129,9 @@ def test_bad_role_values_are_422_and_unknown_users_404(admin, db):
     assert user(db, "plain@example.com").role == "customer"
     assert set_role(admin, User(id=99999), "staff").status_code == 404
     assert admin.get("/staff/users/99999").status_code == 404
-    assert admin.post(f"/staff/users/{target.id}/role", data={"role": "staff"}
-                      ).status_code == 400  # no CSRF token
+    assert (
+        admin.post(f"/staff/users/{target.id}/role", data={"role": "staff"}).status_code == 400
+    )  # no CSRF token
     assert role_changes(db) == []
 
 
@@ -190,7 +195,13 @@ def test_the_users_menu_item_shows_to_admins_only(app, db):
     seen = {}
     for email in ("plain-staff@example.com", "boss@example.com"):
         client = app.test_client()
-        client.post("/account/login", data={"csrf_token": csrf_token_for(client),
-                                            "email": email, "password": DEFAULT_PASSWORD})
+        client.post(
+            "/account/login",
+            data={
+                "csrf_token": csrf_token_for(client),
+                "email": email,
+                "password": DEFAULT_PASSWORD,
+            },
+        )
         seen[email] = 'href="/staff/users/"' in client.get("/staff/").get_data(as_text=True)
     assert seen == {"plain-staff@example.com": False, "boss@example.com": True}

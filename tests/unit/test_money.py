@@ -36,8 +36,16 @@ def test_format_money_refuses_anything_but_int(bad):
 
 @pytest.mark.parametrize(
     ("mrp", "price", "off"),
-    [(39900, 34900, 12), (79900, 71900, 10), (79900, 69900, 12), (100, 100, 0),
-     (100, 99, 1), (10000, 9901, 0), (100, 150, 0), (3, 1, 66)],
+    [
+        (39900, 34900, 12),
+        (79900, 71900, 10),
+        (79900, 69900, 12),
+        (100, 100, 0),
+        (100, 99, 1),
+        (10000, 9901, 0),
+        (100, 150, 0),
+        (3, 1, 66),
+    ],
 )
 def test_percent_off_rounds_down(mrp, price, off):
     assert percent_off(mrp, price) == off
@@ -45,8 +53,14 @@ def test_percent_off_rounds_down(mrp, price, off):
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("719", 71900), ("349.50", 34950), ("349.5", 34950), ("₹1,23,456", 12345600),
-     (" 12 ", 1200), ("0.05", 5)],
+    [
+        ("719", 71900),
+        ("349.50", 34950),
+        ("349.5", 34950),
+        ("₹1,23,456", 12345600),
+        (" 12 ", 1200),
+        ("0.05", 5),
+    ],
 )
 def test_parse_rupees(text, amount):
     assert parse_rupees(text) == amount
