@@ -20,6 +20,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select, update
 
+from shop.accounts.emails import customer_key
 from shop.cart.models import Cart, CartLine
 from shop.cart.service import CartView, price_cart
 from shop.catalog.models import Variant
@@ -45,7 +46,8 @@ class Customer:
 
     @property
     def key(self) -> str:
-        return f"user:{self.user_id}" if self.user_id else f"email:{self.email.lower()}"
+        """Whom once-per-customer coupons count against: the inbox, signed in or not."""
+        return customer_key(self.email)
 
 
 def products_needing_acknowledgement(view: CartView) -> list[str]:
