@@ -33,7 +33,9 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def _insert_user(email: str, password_hash: str, role: str) -> User | None:
+def _insert_user(
+    email: str, password_hash: str, role: str, doctor_id: int | None = None
+) -> User | None:
     """Add the account, or None when the e-mail has one.
 
     `INSERT … ON CONFLICT (email) DO NOTHING`: when two sign-ups for one address race,
@@ -43,19 +45,21 @@ def _insert_user(email: str, password_hash: str, role: str) -> User | None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     user_id = db.session.scalar(
         insert(User)
-        .values(email=email, password_hash=password_hash, role=role)
+        .values(email=email, password_hash=password_hash, role=role, doctor_id=doctor_id)
         .on_conflict_do_nothing(index_elements=[User.email])
         .returning(User.id)
     )
     return db.session.get(User, user_id) if user_id is not None else None
 
 
-def create_user(email: str, password: str, role: str = "customer") -> User:
+def create_user(
+    email: str, password: str, role: str = "customer", doctor_id: int | None = None
+) -> User:
     """Create an account (CLI, demo data); refuses an e-mail that already has one."""
-    if role not in ROLES:
-        raise ShopError(422, f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
     email = parse_email(email)
-    user = _insert_user(email, hash_password(password), role)
+    draft = User()  # not added: only checks the role and doctor profile before the insert
+    set_role(draft, role, doctor_id)
+    user = _insert_user(email, hash_password(password), draft.role, draft.doctor_id)
     if user is None:
         raise ShopError(409, f"{email} already has an account.")
     return user
@@ -95,6 +99,22 @@ def register(email: str, password: str) -> User | None:
         )
     db.session.flush()
     return user
+
+
+def set_role(user: User, role: str, doctor_id: int | None = None) -> None:
+    """Give `user` a role; a doctor answers as one Doctor profile that no other account holds."""
+    if role not in ROLES:
+        raise ShopError(422, f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    if role != "doctor":
+        doctor_id = None
+    elif doctor_id is None:
+        raise ShopError(422, "A doctor account needs the doctor profile it answers as.")
+    else:
+        holder = db.session.scalar(select(User).where(User.doctor_id == doctor_id))
+        if holder is not None and holder is not user:
+            raise ShopError(409, f"That doctor profile is already linked to {holder.email}.")
+    user.role = role
+    user.doctor_id = doctor_id
 
 
 def authenticate(email: str, password: str) -> User | None:
