@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
     from shop.content.views import bp as content_bp
     from shop.core_views import bp as core_bp
     from shop.payments.webhooks import bp as webhooks_bp
+    from shop.questions.views import bp as questions_bp
+    from shop.questions.views import doctor_bp
     from shop.staff.views import bp as staff_bp
 
     app.register_blueprint(core_bp)
@@ -86,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(questions_bp)
+    app.register_blueprint(doctor_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -29,10 +29,10 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def create_user(email: str, password: str, role: str = "customer") -> User:
+def create_user(
+    email: str, password: str, role: str = "customer", doctor_id: int | None = None
+) -> User:
     """Create an account; refuses an e-mail that already has one."""
-    if role not in ROLES:
-        raise ShopError(422, f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
     email = email.strip().lower()
     if find_user(email) is not None:
         raise ShopError(
@@ -40,10 +40,27 @@ def create_user(email: str, password: str, role: str = "customer") -> User:
             "This e-mail address cannot be used to register. If it is yours, sign in or "
             "reset your password.",
         )
-    user = User(email=email, password_hash=hash_password(password), role=role)
+    user = User(email=email, password_hash=hash_password(password))
+    set_role(user, role, doctor_id)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def set_role(user: User, role: str, doctor_id: int | None = None) -> None:
+    """Give `user` a role; a doctor answers as one Doctor profile that no other account holds."""
+    if role not in ROLES:
+        raise ShopError(422, f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    if role != "doctor":
+        doctor_id = None
+    elif doctor_id is None:
+        raise ShopError(422, "A doctor account needs the doctor profile it answers as.")
+    else:
+        holder = db.session.scalar(select(User).where(User.doctor_id == doctor_id))
+        if holder is not None and holder is not user:
+            raise ShopError(409, f"That doctor profile is already linked to {holder.email}.")
+    user.role = role
+    user.doctor_id = doctor_id
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -1,7 +1,7 @@
 """Orders remember the address they were placed from (unpaid-order limits).
 
 Revision ID: order_client_ip
-Revises: 0006
+Revises: ask_a_doctor
 Create Date: 2026-11-29
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "order_client_ip"
-down_revision = "0006"
+down_revision = "ask_a_doctor"
 branch_labels = None
 depends_on = None
 
