@@ -172,6 +172,31 @@ def test_an_emergency_sign_gets_call_112_at_once_and_is_flagged(client, db, spas
         assert "14416" in page
 
 
+def test_a_refused_form_still_answers_an_emergency_at_once(client, db, spasm):
+    response = ask(client, question="I can't breathe")  # too short to send
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Get emergency care now — call 112" in html and "trouble breathing" in html
+    assert "20 to 2,000 characters" in html
+    assert count(db, Question) == 0
+    calm = ask(client, question="Back hurts.").get_data(as_text=True)
+    assert "emergency care now" not in calm
+
+
+def test_a_throttled_asker_with_an_emergency_is_still_told_to_call_112(client, db, spasm):
+    token = csrf_token_for(client)
+    for _ in range(5):
+        assert ask(client, token).status_code == 303
+    response = ask(client, token, question="Sudden chest pain and my left arm is numb now.")
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Get emergency care now — call 112" in html and "chest pain" in html
+    assert "several questions in a short time" in html
+    calm = ask(client, token).get_data(as_text=True)
+    assert "several questions in a short time" in calm and "emergency care now" not in calm
+    assert count(db, Question) == 5
+
+
 def test_the_sent_page_without_a_question_goes_back_to_the_form(client, db):
     response = client.get("/ask/sent")
     assert response.status_code == 302 and response.headers["Location"].endswith("/ask")
@@ -197,6 +222,12 @@ def test_bad_questions_are_422_and_write_nothing(client, db, spasm, fields, mess
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count(db, Question) == 0
+
+
+def test_line_breaks_count_once_as_in_the_browser(client, db, spasm):
+    text = ("My back hurts.\r\n" * 200)[:2000]  # 2,000 characters with CRLF line breaks
+    assert ask(client, question=text).status_code == 303
+    assert "\r" not in questions(db)[0].body
 
 
 def test_a_question_without_the_security_token_is_refused(client, db, spasm):
