@@ -625,3 +625,27 @@ def test_cached_pages_show_a_question_as_soon_as_it_is_published(
     page = client.get(f"/questions/{question.id}-heat-or-ice-for-a-back-spasm")
     assert page.status_code == 200 and "\x00" not in page.text
     app.extensions["page_cache"].clear()
+
+
+def test_doctors_answering_at_the_same_moment_get_one_winner(app, db, spasm):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    emails = [f"doctor{i}@example.com" for i in range(4)]
+    for email in emails:
+        make_doctor_user(email, conditions=[spasm])
+    question = make_question(condition=spasm)
+    db.session.commit()
+    question_id = question.id
+    clients = [signed_in(app, email) for email in emails]
+    start = threading.Barrier(len(clients))
+
+    def answer_now(client):
+        start.wait()
+        return answer(client, question_id, f"An answer written by {client.token[:6]}, in full.")
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        statuses = sorted(pool.map(answer_now, clients), key=lambda r: r.status_code)
+    assert [r.status_code for r in statuses] == [303, 409, 409, 409]
+    (saved,) = questions(db)
+    assert saved.status == "answered" and saved.doctor_id is not None
