@@ -592,6 +592,8 @@ def test_published_questions_are_in_the_sitemap(client, db, doctors, spasm):
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
     assert f"http://shop.test/questions/{published.id}-{published.slug}" in sitemap
     assert f"/questions/{hidden.id}" not in sitemap
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert "Disallow: /doctor/" in robots and "Disallow: /questions" not in robots
 
 
 def test_condition_page_query_count_does_not_grow_with_questions(
