@@ -19,7 +19,8 @@ from shop.questions.models import AGE_BANDS
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and count a line break as one character, as browsers do for `maxlength`."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def _no_controls(form, field) -> None:
@@ -27,7 +28,7 @@ def _no_controls(form, field) -> None:
         raise ValidationError("This contains characters we cannot accept.")
 
 
-def _text(label: str, low: int, high: int, what: str, **kwargs) -> TextAreaField:
+def _text(label: str, low: int, high: int, what: str, rows: int = 8, **kwargs) -> TextAreaField:
     return TextAreaField(
         label,
         validators=[
@@ -36,6 +37,7 @@ def _text(label: str, low: int, high: int, what: str, **kwargs) -> TextAreaField
             Length(low, high, f"The {what} needs {low:,} to {high:,} characters."),
         ],
         filters=[_strip],
+        render_kw={"rows": rows, "maxlength": high},
         **kwargs,
     )
 
@@ -80,6 +82,7 @@ class AnswerForm(FlaskForm):
         service.ANSWER_MIN,
         service.ANSWER_MAX,
         "answer",
+        rows=14,
         description="Markdown: **bold**, lists, ## headings, links. Shown to readers after "
         "staff review.",
     )
@@ -109,6 +112,7 @@ class PublishForm(FlaskForm):
         service.ANSWER_MIN,
         service.ANSWER_MAX,
         "answer",
+        rows=14,
     )
 
 

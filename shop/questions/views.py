@@ -54,9 +54,29 @@ def _accepted(response) -> bool:
 
 def _ask_page(form: AskForm, status: int = 200):
     db.session.rollback()
+    # Triage comes first: a refused form that mentions an emergency still says "call 112".
+    signs = triage.emergency_signs(form.question.data or "") if status != 200 else []
     return render_template(
-        "questions/ask.html", form=form, expectation=EXPECTATION, guest=_guest()
+        "questions/ask.html",
+        form=form,
+        expectation=EXPECTATION,
+        guest=_guest(),
+        signs=signs,
+        emergency_number=triage.EMERGENCY_NUMBER,
     ), status
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    """Throttled: say when to come back, and still answer an emergency on the spot."""
+    question = request.form.get("question", "") if request.method == "POST" else ""
+    signs = triage.emergency_signs(question[: service.QUESTION_MAX * 2])
+    return render_template(
+        "questions/throttled.html",
+        signs=signs,
+        emergency_number=triage.EMERGENCY_NUMBER,
+        retry=error.description,
+    ), 429
 
 
 def _guest() -> bool:
@@ -110,7 +130,6 @@ def sent():
     return render_template(
         "questions/sent.html",
         signs=signs,
-        self_harm=any("self-harm" in sign for sign in signs),
         emergency_number=triage.EMERGENCY_NUMBER,
         expectation=EXPECTATION,
     )

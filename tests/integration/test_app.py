@@ -38,6 +38,7 @@ def test_debug_and_tests_get_a_development_key(monkeypatch):
 )
 def test_the_secure_cookie_flag_follows_the_base_url(monkeypatch, base_url, explicit, secure):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.setenv("SHOP_BASE_URL", base_url)
     if explicit is None:
@@ -65,6 +66,7 @@ def test_database_url_is_normalised_to_psycopg(monkeypatch):
 
 def test_a_crash_rolls_back_and_shows_the_500_page(database_url, db, monkeypatch, caplog):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
 
     @app.get("/boom")

@@ -172,6 +172,31 @@ def test_an_emergency_sign_gets_call_112_at_once_and_is_flagged(client, db, spas
         assert "14416" in page
 
 
+def test_a_refused_form_still_answers_an_emergency_at_once(client, db, spasm):
+    response = ask(client, question="I can't breathe")  # too short to send
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Get emergency care now — call 112" in html and "trouble breathing" in html
+    assert "20 to 2,000 characters" in html
+    assert count(db, Question) == 0
+    calm = ask(client, question="Back hurts.").get_data(as_text=True)
+    assert "emergency care now" not in calm
+
+
+def test_a_throttled_asker_with_an_emergency_is_still_told_to_call_112(client, db, spasm):
+    token = csrf_token_for(client)
+    for _ in range(5):
+        assert ask(client, token).status_code == 303
+    response = ask(client, token, question="Sudden chest pain and my left arm is numb now.")
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Get emergency care now — call 112" in html and "chest pain" in html
+    assert "several questions in a short time" in html
+    calm = ask(client, token).get_data(as_text=True)
+    assert "several questions in a short time" in calm and "emergency care now" not in calm
+    assert count(db, Question) == 5
+
+
 def test_the_sent_page_without_a_question_goes_back_to_the_form(client, db):
     response = client.get("/ask/sent")
     assert response.status_code == 302 and response.headers["Location"].endswith("/ask")
@@ -203,6 +228,14 @@ def test_control_characters_in_a_question_are_refused_at_the_edge(client, db, sp
     assert response.status_code == 400
     assert "Control characters are not allowed" in response.get_data(as_text=True)
     assert count(db, Question) == 0
+
+
+def test_line_breaks_count_once_as_in_the_browser(client, db, spasm):
+    text = ("My back hurts.\n" * 200)[:2000]  # 2,000 characters as the browser counts them
+    sent = text.replace("\n", "\r\n")  # … and submits them, each break as CR LF
+    assert len(sent) > 2000
+    assert ask(client, question=sent).status_code == 303
+    assert "\r" not in questions(db)[0].body
 
 
 def test_a_question_without_the_security_token_is_refused(client, db, spasm):
@@ -568,6 +601,8 @@ def test_published_questions_are_in_the_sitemap(client, db, doctors, spasm):
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
     assert f"http://shop.test/questions/{published.id}-{published.slug}" in sitemap
     assert f"/questions/{hidden.id}" not in sitemap
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert "Disallow: /doctor/" in robots and "Disallow: /questions" not in robots
 
 
 def test_condition_page_query_count_does_not_grow_with_questions(
@@ -601,3 +636,27 @@ def test_cached_pages_show_a_question_as_soon_as_it_is_published(
     page = client.get(f"/questions/{question.id}-heat-or-ice-for-a-back-spasm")
     assert page.status_code == 200 and "\x00" not in page.text
     app.extensions["page_cache"].clear()
+
+
+def test_doctors_answering_at_the_same_moment_get_one_winner(app, db, spasm):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    emails = [f"doctor{i}@example.com" for i in range(4)]
+    for email in emails:
+        make_doctor_user(email, conditions=[spasm])
+    question = make_question(condition=spasm)
+    db.session.commit()
+    question_id = question.id
+    clients = [signed_in(app, email) for email in emails]
+    start = threading.Barrier(len(clients))
+
+    def answer_now(client):
+        start.wait()
+        return answer(client, question_id, f"An answer written by {client.token[:6]}, in full.")
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        statuses = sorted(pool.map(answer_now, clients), key=lambda r: r.status_code)
+    assert [r.status_code for r in statuses] == [303, 409, 409, 409]
+    (saved,) = questions(db)
+    assert saved.status == "answered" and saved.doctor_id is not None

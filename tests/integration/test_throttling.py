@@ -197,6 +197,7 @@ def test_production_start_refuses_memory_counters_under_several_workers(monkeypa
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")  # so the storage is what is refused
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
         create_app()
     assert create_app({"TESTING": True}).testing  # tests and debug keep memory://

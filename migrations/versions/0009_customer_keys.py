@@ -6,7 +6,7 @@ Gmail dots). Now both are `email:<canonical address>`; this rewrites the keys al
 stored so past uses keep counting. Data only: no schema change.
 
 Revision ID: customer_keys
-Revises: ask_a_doctor
+Revises: order_client_ip
 Create Date: 2026-11-29
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'customer_keys'
-down_revision = 'ask_a_doctor'
+down_revision = 'order_client_ip'
 branch_labels = None
 depends_on = None
 
