@@ -311,7 +311,8 @@ def test_the_inbox_lists_flagged_first_then_oldest_and_never_the_e_mail(mehta, d
     assert ASKER not in html and "@" not in html.split("<main", 1)[1].split("</main>")[0]
     only_joint = mehta.get("/doctor/?condition=joint-pain").get_data(as_text=True)
     assert re.findall(r'data-question="(\d+)"', only_joint) == [str(joint.id)]
-    assert mehta.get("/doctor/?condition=nope").status_code == 400
+    for bad in ("nope", "%00", "x" * 500, "Joint%20Pain"):
+        assert mehta.get(f"/doctor/?condition={bad}").status_code == 400
     page = mehta.get(f"/doctor/questions/{flagged.id}").get_data(as_text=True)
     assert "Emergency sign" in page and ASKER not in page
 
