@@ -613,6 +613,23 @@ def test_condition_page_query_count_does_not_grow_with_questions(
     assert five.count == one.count
 
 
+def test_doctor_page_query_count_does_not_grow_with_answers(
+    client, db, doctors, spasm, count_queries
+):
+    slug = doctors["mehta"].slug
+    make_question(condition=spasm, status="published", doctor=doctors["mehta"])
+    db.session.commit()
+    with count_queries() as one:
+        assert client.get(f"/doctors/{slug}").status_code == 200
+    for _ in range(4):
+        make_question(condition=spasm, status="published", doctor=doctors["mehta"])
+    db.session.commit()
+    with count_queries() as five:
+        html = client.get(f"/doctors/{slug}").get_data(as_text=True)
+    assert html.count("10 years of experience") >= 5
+    assert five.count == one.count
+
+
 def test_cached_pages_show_a_question_as_soon_as_it_is_published(
     app, client, staff, db, doctors, spasm, monkeypatch
 ):
