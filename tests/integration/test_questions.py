@@ -441,6 +441,9 @@ def test_staff_publish_with_edited_wording_and_the_asker_gets_the_link(
         )
     ]
     assert actions == ["publish", "update"]
+    unchanged = publish(staff, question.id, title="Heat or ice for a lower back spasm?")
+    assert unchanged.status_code == 303
+    assert count(db, AuditEntry) == 2  # saving the same wording records nothing
     moved = client.get(url)
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith(
