@@ -66,10 +66,10 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SHOP_PAYMENTS_SANDBOX": _flag(environ.get("SHOP_PAYMENTS_SANDBOX")),
         # Unpaid orders (each holding stock) one customer / one IP address may have open,
         # and how fast one visitor / one address may submit the checkout form.
-        "CHECKOUT_MAX_UNPAID_PER_CUSTOMER": 3,
-        "CHECKOUT_MAX_UNPAID_PER_IP": 8,
-        "CHECKOUT_RATE_LIMIT": "10 per minute",
-        "CHECKOUT_IP_RATE_LIMIT": "60 per minute",
+        "CHECKOUT_MAX_UNPAID_PER_CUSTOMER": int(environ.get("SHOP_MAX_UNPAID_PER_CUSTOMER", "3")),
+        "CHECKOUT_MAX_UNPAID_PER_IP": int(environ.get("SHOP_MAX_UNPAID_PER_IP", "8")),
+        "CHECKOUT_RATE_LIMIT": environ.get("SHOP_CHECKOUT_RATE_LIMIT", "10 per minute"),
+        "CHECKOUT_IP_RATE_LIMIT": environ.get("SHOP_CHECKOUT_IP_RATE_LIMIT", "60 per minute"),
         # How long a guest's signed order-status link (in the confirmation e-mail) works.
         "ORDER_LINK_MAX_AGE": 90 * 24 * 3600,
         "MAIL_BACKEND": environ.get("MAIL_BACKEND")

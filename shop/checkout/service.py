@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -214,6 +215,7 @@ def checkout(
     acknowledged: bool,
     client_ip: str | None = None,
     now: datetime | None = None,
+    **details: Any,
 ) -> CheckoutResult:
     """Place an order for the cart and start its payment, or resume the cart's open one.
 
@@ -222,27 +224,38 @@ def checkout(
     order and Stripe session; when it changed, the old order is abandoned (asking Stripe
     first) and a new one placed. Stripe is only called outside the locking transaction.
     Commits; raises ShopError with the reason (holds released, cart untouched).
+    `details` are further plain values for `place_order` named like the order's columns
+    (a delivery address, say); an open order differing in any of them is not reused.
     """
     for _ in range(3):
         now_ = now or utcnow()
         cart_service.lock_cart(cart.id)
         open_orders = db.session.scalars(
             select(Order)
-            .where(Order.cart_id == cart.id, Order.state == OrderState.PENDING_PAYMENT)
+            .where(
+                Order.cart_id == cart.id,
+                Order.state == OrderState.PENDING_PAYMENT,
+                # one flagged for review (say, a tampered amount) is left to staff
+                Order.needs_review.is_(False),
+            )
             .order_by(Order.id)
         ).all()
         if not open_orders:
             order = place_order(
-                cart, customer, acknowledged=acknowledged, client_ip=client_ip, now=now_
+                cart,
+                customer,
+                acknowledged=acknowledged,
+                client_ip=client_ip,
+                now=now_,
+                **details,
             )
             db.session.commit()
             return CheckoutResult(start_payment(order), order)
         order = open_orders[-1]
         reusable = (
             len(open_orders) == 1
-            and not order.needs_review
             and order.hold_expires_at > now_ + REUSE_MARGIN
-            and _same_order(order, price_cart(cart, customer.key, now_), customer)
+            and _same_order(order, price_cart(cart, customer.key, now_), customer, details)
         )
         db.session.commit()  # ends the lock: Stripe is never called while holding it
         if reusable:
@@ -255,7 +268,7 @@ def checkout(
     raise ShopError(409, "Your cart changed while we were placing the order. Please try again.")
 
 
-def _same_order(order: Order, view: CartView, customer: Customer) -> bool:
+def _same_order(order: Order, view: CartView, customer: Customer, details: dict[str, Any]) -> bool:
     """Is the open order what this cart would buy now: same lines, unit prices, coupon, buyer?
 
     Compared without re-validating the cart: the open order's own holds (its stock, its
@@ -271,6 +284,7 @@ def _same_order(order: Order, view: CartView, customer: Customer) -> bool:
         and order.coupon_code == view.cart.coupon_code
         and order.email == customer.email
         and order.user_id == customer.user_id
+        and all(getattr(order, name) == value for name, value in details.items())
     )
 
 
@@ -302,7 +316,9 @@ def resume_payment(order: Order) -> str | None:
     completed: then the caller looks again and sees it is not open any more).
     """
     if order.stripe_session_id is None:
-        return start_payment(order)  # a concurrent request is creating the same session
+        # The request that placed it is creating the session right now; asking with the
+        # same idempotency key gets the same one. On failure that request decides.
+        return start_payment(order, abandon_on_failure=False)
     try:
         session = gateway().retrieve_session(order.stripe_session_id)
     except PaymentError as error:
@@ -320,10 +336,10 @@ def resume_payment(order: Order) -> str | None:
     return None
 
 
-def start_payment(order: Order) -> str:
+def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
     """Create the Stripe Checkout Session for a placed order; its URL to redirect to.
 
-    On failure the order is cancelled and its holds released (committed), and
+    On failure the order is abandoned and its holds released (committed), and
     ShopError(503) is raised: the shopper keeps the cart and sees why.
     """
     if order.total == 0:
@@ -354,8 +370,9 @@ def start_payment(order: Order) -> str:
         log.warning("order %s: could not start payment: %s", order.number, error)
         db.session.rollback()
         try:
-            abandon_order(order, actor="system", note=f"Payment could not start: {error}")
-            db.session.commit()
+            if abandon_on_failure:
+                abandon_order(order, actor="system", note=f"Payment could not start: {error}")
+                db.session.commit()
         except PaymentError:
             db.session.rollback()  # it has a session we cannot ask about: the hold ends it
         raise ShopError(503, UNAVAILABLE) from error

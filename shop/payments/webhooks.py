@@ -83,6 +83,9 @@ def session_payment_failed(session: dict) -> None:
 
 
 def session_expired(session: dict) -> None:
+    if session.get("status") == "complete":  # never cancel what Stripe says was completed
+        checkout.complete_order(session, actor=ACTOR)
+        return
     order = checkout.order_for_session(session)
     if order is not None:
         checkout.cancel_order(order, actor=ACTOR, note="The checkout session expired.")

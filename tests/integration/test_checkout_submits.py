@@ -205,3 +205,18 @@ def test_a_delayed_payment_also_removes_what_was_ordered(client, db, demo, sandb
     assert deliver(client, succeeded).status_code == 200
     assert orders(db)[0].state == OrderState.PAID
     assert _cart_lines(db) == {"joint-pain-oil": 1}
+
+
+def test_an_order_flagged_for_review_does_not_block_the_cart(client, db, demo, sandbox):
+    fill_cart(client, db)
+    session_id = session_id_of(place(client))
+    sandbox.act(session_id, "tamper", amount_total=100)
+    sandbox.act(session_id, "pay")
+    (event,) = events_for(sandbox, session_id, "checkout.session.completed")
+    assert deliver(client, event).status_code == 200
+    assert orders(db)[0].needs_review
+    response = place(client)
+    assert response.status_code == 303 and session_id_of(response) != session_id
+    flagged, new = orders(db)
+    assert flagged.state == OrderState.PENDING_PAYMENT and flagged.needs_review  # for staff
+    assert new.state == OrderState.PENDING_PAYMENT and not new.needs_review

@@ -317,7 +317,8 @@ def test_the_inbox_lists_flagged_first_then_oldest_and_never_the_e_mail(mehta, d
     assert ASKER not in html and "@" not in html.split("<main", 1)[1].split("</main>")[0]
     only_joint = mehta.get("/doctor/?condition=joint-pain").get_data(as_text=True)
     assert re.findall(r'data-question="(\d+)"', only_joint) == [str(joint.id)]
-    assert mehta.get("/doctor/?condition=nope").status_code == 400
+    for bad in ("nope", "%00", "x" * 500, "Joint%20Pain"):
+        assert mehta.get(f"/doctor/?condition={bad}").status_code == 400
     page = mehta.get(f"/doctor/questions/{flagged.id}").get_data(as_text=True)
     assert "Emergency sign" in page and ASKER not in page
 
@@ -447,6 +448,9 @@ def test_staff_publish_with_edited_wording_and_the_asker_gets_the_link(
         )
     ]
     assert actions == ["publish", "update"]
+    unchanged = publish(staff, question.id, title="Heat or ice for a lower back spasm?")
+    assert unchanged.status_code == 303
+    assert count(db, AuditEntry) == 2  # saving the same wording records nothing
     moved = client.get(url)
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith(
@@ -618,6 +622,23 @@ def test_condition_page_query_count_does_not_grow_with_questions(
     with count_queries() as five:
         html = client.get("/conditions/muscle-spasm").get_data(as_text=True)
     assert html.count("Answered by") == 5
+    assert five.count == one.count
+
+
+def test_doctor_page_query_count_does_not_grow_with_answers(
+    client, db, doctors, spasm, count_queries
+):
+    slug = doctors["mehta"].slug
+    make_question(condition=spasm, status="published", doctor=doctors["mehta"])
+    db.session.commit()
+    with count_queries() as one:
+        assert client.get(f"/doctors/{slug}").status_code == 200
+    for _ in range(4):
+        make_question(condition=spasm, status="published", doctor=doctors["mehta"])
+    db.session.commit()
+    with count_queries() as five:
+        html = client.get(f"/doctors/{slug}").get_data(as_text=True)
+    assert html.count("10 years of experience") >= 5
     assert five.count == one.count
 
 
