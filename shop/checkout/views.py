@@ -127,13 +127,14 @@ def cancel():
         if looks_like_order_number(number)
         else None
     )
-    if order is None or cart is None or order.cart_id != cart.id or order.state not in OPEN:
+    if order is None or cart is None or order.cart_id != cart.id:
         flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
         return redirect(url_for("cart.show"), 303)
     try:
-        # Asks Stripe first: a payment that went through completes the order instead.
-        service.abandon_order(order, actor="shopper", note="Payment cancelled by the shopper.")
-        db.session.commit()
+        if order.state in OPEN:
+            # Asks Stripe first: a payment that went through completes the order instead.
+            service.abandon_order(order, actor="shopper", note="Payment cancelled by the shopper.")
+            db.session.commit()
     except PaymentError:
         db.session.rollback()
         flash(

@@ -339,3 +339,14 @@ def test_an_expired_event_for_a_completed_session_completes_instead(client, db, 
     assert deliver(client, odd).status_code == 200
     assert the_order(db).state == OrderState.PAID
     _no_paid_order_cancelled(db)
+
+
+def test_the_cancel_page_of_an_order_already_paid_does_not_say_nothing_was_charged(
+    client, db, demo, sandbox
+):
+    order = _paid(client, db, sandbox)  # the webhook came first this time
+    response = client.get(f"/checkout/cancel?order={order.number}")
+    assert f"/account/orders/{order.number}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "nothing was charged" not in page and "went through" in page
+    assert the_order(db).state == OrderState.PAID
