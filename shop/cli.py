@@ -19,7 +19,11 @@ def seed_demo_command() -> None:
 
     created = seed_demo(db.session)
     staff_password = seed_demo_staff()
+    doctor_logins = seed_demo_doctors()
+    questions = seed_demo_questions()
     db.session.commit()
+    if questions:
+        created["questions"] = questions
     made = {kind: n for kind, n in created.items() if n}
     if made:
         click.echo("Demo data created: " + ", ".join(f"{n} {kind}" for kind, n in made.items()))
@@ -30,6 +34,10 @@ def seed_demo_command() -> None:
         click.echo("(shown once; set SHOP_DEMO_STAFF_PASSWORD to choose it)")
     else:
         click.echo(f"Demo staff login: {DEMO_STAFF_EMAIL} (password unchanged)")
+    for email, password in doctor_logins:
+        click.echo(f"Demo doctor login: {email} / {password}")
+    if doctor_logins:
+        click.echo("(shown once; SHOP_DEMO_STAFF_PASSWORD sets these too)")
 
 
 DEMO_STAFF_EMAIL = "staff@example.com"
@@ -46,6 +54,21 @@ def seed_demo_staff() -> str | None:
     return password
 
 
+def seed_demo_doctors() -> list[tuple[str, str]]:
+    """Give each demo doctor an account once; return (e-mail, password) of those just made."""
+    from shop.demo.questions import seed_doctor_accounts
+
+    return seed_doctor_accounts(
+        lambda: os.environ.get("SHOP_DEMO_STAFF_PASSWORD") or secrets.token_urlsafe(12)
+    )
+
+
+def seed_demo_questions() -> int:
+    from shop.demo.questions import seed_questions
+
+    return seed_questions(db.session)
+
+
 @click.command("rebuild-search")
 def rebuild_search_command() -> None:
     """Rebuild the full-text search index from the catalogue and articles."""
@@ -60,17 +83,32 @@ def rebuild_search_command() -> None:
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice(["customer", "staff", "admin"]),
+    type=click.Choice(["customer", "staff", "admin", "doctor"]),
     default="customer",
     show_default=True,
 )
+@click.option("--doctor", "doctor_slug", help="With --role doctor: the doctor profile's slug.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user_command(email: str, role: str, password_stdin: bool) -> None:
+def create_user_command(
+    email: str, role: str, doctor_slug: str | None, password_stdin: bool
+) -> None:
     """Create an account with EMAIL and a role."""
+    from sqlalchemy import select
+
     from shop.accounts.passwords import password_problem
     from shop.accounts.service import create_user
+    from shop.content.models import Doctor
     from shop.errors import ShopError
 
+    doctor_id = None
+    if role == "doctor":
+        if not doctor_slug:
+            raise click.UsageError("--role doctor needs --doctor SLUG (the doctor profile).")
+        doctor_id = db.session.scalar(select(Doctor.id).where(Doctor.slug == doctor_slug))
+        if doctor_id is None:
+            raise click.ClickException(f"There is no doctor profile with the slug {doctor_slug!r}.")
+    elif doctor_slug:
+        raise click.UsageError("--doctor is only for --role doctor.")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -79,7 +117,7 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     if problem:
         raise click.ClickException(f"Password refused: {problem}")
     try:
-        user = create_user(email, password, role)
+        user = create_user(email, password, role, doctor_id)
     except ShopError as error:
         raise click.ClickException(error.message) from None
     db.session.commit()
@@ -88,15 +126,26 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
 
 @click.command("expire-orders")
 def expire_orders_command() -> None:
-    """Cancel unpaid orders past their hold; give back their stock and coupon uses."""
+    """Cancel unpaid orders past their hold; give back their stock and coupon uses.
+
+    Stripe is asked about each first: an order paid after all is completed instead.
+    """
     from shop.checkout.service import expire_overdue
 
-    cancelled = expire_overdue()
+    report = expire_overdue()
     db.session.commit()
-    click.echo(
-        f"Cancelled {len(cancelled)} expired order(s)"
-        + (": " + ", ".join(cancelled) if cancelled else ".")
-    )
+
+    def listed(numbers: list[str]) -> str:
+        return ": " + ", ".join(numbers) if numbers else "."
+
+    click.echo(f"Cancelled {len(report.cancelled)} expired order(s){listed(report.cancelled)}")
+    if report.completed:
+        click.echo(f"Completed {len(report.completed)} paid order(s){listed(report.completed)}")
+    if report.waiting:
+        click.echo(
+            f"Kept {len(report.waiting)} order(s) Stripe could not confirm yet"
+            f"{listed(report.waiting)}"
+        )
 
 
 def init_commands(app: Flask) -> None:

@@ -11,6 +11,7 @@ from shop.catalog.models import Product
 from shop.content import queries as content_queries
 from shop.content.models import Article, Condition, Doctor
 from shop.extensions import db
+from shop.questions.models import Question, QuestionStatus
 
 bp = Blueprint("core", __name__)
 
@@ -48,6 +49,8 @@ def robots():
             "Disallow: /checkout",
             "Disallow: /account/",
             "Disallow: /staff/",
+            "Disallow: /doctor/",
+            "Disallow: /ask/sent",
             f"Sitemap: {base}/sitemap.xml",
             "",
         ]
@@ -72,5 +75,10 @@ def sitemap():
         urls.append(base + url_for("catalog.product", slug=slug))
     for slug in db.session.scalars(select(Doctor.slug).where(Doctor.active.is_(True))):
         urls.append(base + url_for("content.doctor", slug=slug))
+    published = select(Question.id, Question.slug).where(
+        Question.status == QuestionStatus.PUBLISHED.value
+    )
+    for question_id, slug in db.session.execute(published.order_by(Question.id)):
+        urls.append(base + url_for("questions.show", question_id=question_id, slug=slug))
     xml = render_template("sitemap.xml", urls=urls)
     return Response(xml, mimetype="application/xml")

@@ -9,6 +9,7 @@ from shop.content.models import Article, Condition, Doctor
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
+from shop.questions.models import Question
 from shop.staff.audit import AuditEntry
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Product",
     "ProcessedEvent",
     "ProductImage",
+    "Question",
     "Refund",
     "SiteVersion",
     "User",

@@ -10,18 +10,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop.accounts.emails import customer_key
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 
-ROLES = ("customer", "staff", "admin")
+ROLES = ("customer", "staff", "admin", "doctor")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role_known"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('customer', 'staff', 'admin', 'doctor')", name="role_known"),
+        # A doctor account always answers as one Doctor profile, and only doctors do.
+        CheckConstraint(
+            "(role = 'doctor' AND doctor_id IS NOT NULL) "
+            "OR (role <> 'doctor' AND doctor_id IS NULL)",
+            name="doctor_profile",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
@@ -31,6 +40,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"), unique=True)
 
     def get_id(self) -> str:
         """The id kept in the session: changes whenever old sessions must end."""
@@ -49,9 +59,14 @@ class User(UserMixin, db.Model):
         return self.role == "admin"
 
     @property
+    def is_doctor(self) -> bool:
+        return self.role == "doctor" and self.doctor_id is not None
+
+    @property
     def customer_key(self) -> str:
-        """Whom per-customer coupon limits count against."""
-        return f"user:{self.id}"
+        """Whom per-customer coupon limits count against: the same key as a guest
+        checkout with this e-mail (or its `+tag` and Gmail-dot spellings) gets."""
+        return customer_key(self.email)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -197,6 +197,19 @@ def render_article(
     return RenderedArticle(html=html_out, toc=tuple(toc))
 
 
+def render_markdown(markdown_text: str) -> str:
+    """Render Markdown that is not an article (a doctor's answer) to safe HTML.
+
+    The same sanitising pipeline as articles; embed syntax stays literal text.
+    """
+
+    def literal(kind: str, slug: str) -> str:
+        return html.escape(f"[[{kind}:{slug}]]", quote=False)
+
+    html_out, _toc = _render(markdown_text, literal)
+    return html_out
+
+
 # ------------------------------------------------------------------------------- helpers
 
 

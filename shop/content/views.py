@@ -9,6 +9,7 @@ from shop.catalog import queries as catalog_queries
 from shop.content import queries
 from shop.content.body import render_body
 from shop.listing import ensure_page_exists, page_arg
+from shop.questions import service as questions
 
 bp = Blueprint("content", __name__)
 
@@ -54,6 +55,7 @@ def condition(slug: str):
             articles=queries.condition_articles(item.id),
             products=catalog_queries.condition_products(item.id),
             doctors=queries.doctors_for(item.id),
+            questions=questions.for_condition(item.id),
         )
 
     return cached_page(render)
@@ -73,7 +75,10 @@ def doctor(slug: str):
         if item is None:
             abort(404, description="We could not find that doctor.")
         return render_template(
-            "content/doctor.html", doctor=item, articles=queries.reviewed_by(item.id)
+            "content/doctor.html",
+            doctor=item,
+            articles=queries.reviewed_by(item.id),
+            questions=questions.for_doctor(item.id),
         )
 
     return cached_page(render)

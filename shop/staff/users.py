@@ -16,8 +16,10 @@ from wtforms.validators import AnyOf
 
 from shop.accounts.guards import admin_required
 from shop.accounts.models import ROLES, User
-from shop.accounts.service import end_sessions
+from shop.accounts.service import end_sessions, set_role
 from shop.checkout.models import Order
+from shop.content.models import Doctor
+from shop.errors import ShopError
 from shop.extensions import db
 from shop.listing import query_arg
 from shop.staff.audit import AuditEntry, audit
@@ -26,7 +28,7 @@ from shop.staff.lists import staff_page
 
 menu_item(50, "staff.users", "Users", admin_only=True)
 
-ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin"}
+ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin", "doctor": "Doctor"}
 
 
 class RoleForm(FlaskForm):
@@ -34,8 +36,23 @@ class RoleForm(FlaskForm):
         "Role",
         choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         validate_choice=False,
-        validators=[AnyOf(ROLES, message="Choose customer, staff or admin.")],
+        validators=[AnyOf(ROLES, message="Choose customer, staff, admin or doctor.")],
     )
+    doctor = SelectField("Doctor profile (for doctors)", validate_choice=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        doctors = db.session.execute(select(Doctor.slug, Doctor.name).order_by(Doctor.name))
+        self.doctor.choices = [SelectChoice("", "—")] + [
+            SelectChoice(slug, name) for slug, name in doctors
+        ]
+
+
+def _role_state(role: str, doctor_id: int | None, other_doctor_id: int | None) -> dict:
+    """The role for the audit log, with the doctor profile when either side has one."""
+    if doctor_id is None and other_doctor_id is None:
+        return {"role": role}
+    return {"role": role, "doctor_id": doctor_id}
 
 
 def _user_or_404(user_id: int) -> User:
@@ -46,7 +63,8 @@ def _user_page(
     user: User, *, form: RoleForm | None = None, status: int = 200, problem: str | None = None
 ):
     if form is None:
-        form = RoleForm(formdata=None, role=user.role)
+        profile = db.session.get(Doctor, user.doctor_id) if user.doctor_id else None
+        form = RoleForm(formdata=None, role=user.role, doctor=profile.slug if profile else "")
     orders = db.session.scalar(
         select(func.count()).select_from(Order).where(Order.user_id == user.id)
     )
@@ -103,7 +121,18 @@ def user_role(user_id: int):
         db.session.rollback()
         return _user_page(user, form=form, status=422)
     new_role, old_role = form.role.data, user.role
-    if new_role == old_role:
+    doctor = None
+    if new_role == "doctor":
+        known = {choice.value for choice in form.doctor.choices if choice.value}
+        slug = form.doctor.data if form.doctor.data in known else None
+        doctor = db.session.scalar(select(Doctor).where(Doctor.slug == slug)) if slug else None
+        if doctor is None:
+            form.doctor.errors.append("Choose the doctor profile this account answers as.")
+            db.session.rollback()
+            return _user_page(user, form=form, status=422)
+    old_doctor_id = user.doctor_id
+    new_doctor_id = doctor.id if doctor else None
+    if new_role == old_role and new_doctor_id == old_doctor_id:
         flash(
             f"{user.email} is already {ROLE_LABELS[new_role].lower()}; nothing changed.", "notice"
         )
@@ -116,15 +145,20 @@ def user_role(user_id: int):
             status=409,
             problem=("You cannot change your own role. Ask another admin to do it."),
         )
-    user.role = new_role
+    try:
+        set_role(user, new_role, new_doctor_id)
+    except ShopError as error:
+        db.session.rollback()
+        return _user_page(user, form=form, status=error.status, problem=error.message)
     end_sessions(user)
     audit(
         "change_role",
         "user",
         user.id,
-        before={"role": old_role},
-        after={"role": new_role},
-        summary=f"{user.email}: {old_role} → {new_role}",
+        before=_role_state(old_role, old_doctor_id, new_doctor_id),
+        after=_role_state(new_role, new_doctor_id, old_doctor_id),
+        summary=f"{user.email}: {old_role} → {new_role}"
+        + (f" ({doctor.name})" if doctor is not None else ""),
     )
     db.session.commit()
     flash(
