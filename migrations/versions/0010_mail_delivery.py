@@ -1,7 +1,7 @@
 """The mail outbox keeps delivery state: status, attempts, next attempt, last error.
 
 Revision ID: mail_delivery
-Revises: order_client_ip
+Revises: customer_keys
 Create Date: 2026-11-29
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "mail_delivery"
-down_revision = "order_client_ip"
+down_revision = "customer_keys"
 branch_labels = None
 depends_on = None
 
