@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from flask import url_for
 from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from shop.accounts.service import create_user
@@ -283,3 +285,17 @@ def test_the_doctors_inbox_and_the_question_form_are_not_stored(app, client, db)
     inbox = client.get("/doctor/")
     assert inbox.status_code == 200
     assert inbox.headers["Cache-Control"] == "no-store"
+
+
+# --- the rule itself, on any text ---------------------------------------------------------------
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in text)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_a_query_value_is_refused_exactly_when_it_holds_a_control_character(client, db, text):
+    status = client.get("/products/", query_string={"q": text}).status_code
+    assert status == (400 if _has_control(text) else 200)
