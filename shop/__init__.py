@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.pricing.money import format_money, percent_off
+    from shop.seo import init_seo
     from shop.storage import image_url
 
     app.jinja_env.trim_blocks = True
@@ -100,6 +101,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["percent_off"] = percent_off
     app.jinja_env.globals["image_url"] = image_url
+    init_seo(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, url_for
-from sqlalchemy import select, text
+from flask import Blueprint, Response, abort, current_app, render_template
+from sqlalchemy import text
 
+from shop import seo
+from shop import sitemap as sitemaps
 from shop.cache import cached_page
 from shop.catalog import queries as catalog_queries
-from shop.catalog.models import Product
 from shop.content import queries as content_queries
-from shop.content.models import Article, Condition, Doctor
 from shop.extensions import db
-from shop.questions.models import Question, QuestionStatus
 
 bp = Blueprint("core", __name__)
 
@@ -34,6 +33,7 @@ def home():
             articles=content_queries.latest_articles(limit=6),
             conditions=content_queries.all_conditions(),
             products=catalog_queries.featured_products(limit=8),
+            seo=seo.home_page(),
         )
 
     return cached_page(render)
@@ -60,25 +60,17 @@ def robots():
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    base = current_app.config["SHOP_BASE_URL"]
-    urls = [
-        base + url_for("core.home"),
-        base + url_for("content.article_list"),
-        base + url_for("catalog.product_list"),
-        base + url_for("content.doctor_list"),
-    ]
-    for slug in db.session.scalars(select(Article.slug).where(Article.published.is_(True))):
-        urls.append(base + url_for("content.article", slug=slug))
-    for slug in db.session.scalars(select(Condition.slug)):
-        urls.append(base + url_for("content.condition", slug=slug))
-    for slug in db.session.scalars(select(Product.slug).where(Product.active.is_(True))):
-        urls.append(base + url_for("catalog.product", slug=slug))
-    for slug in db.session.scalars(select(Doctor.slug).where(Doctor.active.is_(True))):
-        urls.append(base + url_for("content.doctor", slug=slug))
-    published = select(Question.id, Question.slug).where(
-        Question.status == QuestionStatus.PUBLISHED.value
-    )
-    for question_id, slug in db.session.execute(published.order_by(Question.id)):
-        urls.append(base + url_for("questions.show", question_id=question_id, slug=slug))
-    xml = render_template("sitemap.xml", urls=urls)
+    entries = sitemaps.all_entries()
+    if entries is None:  # past the per-file limit: an index of child files
+        xml = render_template("sitemap_index.xml", children=sitemaps.index())
+    else:
+        xml = render_template("sitemap.xml", entries=entries)
     return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/sitemap-<kind>-<int:number>.xml")
+def sitemap_part(kind: str, number: int):
+    entries = sitemaps.part(kind, number)
+    if entries is None:
+        abort(404, description="There is no such sitemap.")
+    return Response(render_template("sitemap.xml", entries=entries), mimetype="application/xml")

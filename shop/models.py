@@ -10,6 +10,7 @@ from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
 from shop.questions.models import Question
+from shop.redirects import SlugRedirect
 from shop.staff.audit import AuditEntry
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Question",
     "Refund",
     "SiteVersion",
+    "SlugRedirect",
     "User",
     "Variant",
 ]

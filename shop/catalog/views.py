@@ -6,11 +6,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, send_from_directory
 
+from shop import seo
 from shop.cache import cached_page
 from shop.catalog import queries
 from shop.catalog.search import MAX_MATCHES
 from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
+from shop.redirects import redirect_or_404
 from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
 
 bp = Blueprint("catalog", __name__)
@@ -51,9 +53,13 @@ def product(slug: str):
     def render() -> str:
         item = queries.product_by_slug(slug)
         if item is None:
-            abort(404, description="We could not find that product.")
+            redirect_or_404("product", slug, "We could not find that product.")
+        offers = queries.offers_for(item)
         return render_template(
-            "catalog/product.html", product=item, offers=queries.offers_for(item)
+            "catalog/product.html",
+            product=item,
+            offers=offers,
+            seo=seo.product_page(item, offers),
         )
 
     return cached_page(render)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
+from shop import seo
 from shop.cache import cached_page
 from shop.catalog import queries as catalog_queries
 from shop.content import queries
 from shop.content.body import render_body
 from shop.listing import ensure_page_exists, page_arg
 from shop.questions import service as questions
+from shop.redirects import redirect_or_404
 
 bp = Blueprint("content", __name__)
 
@@ -31,13 +33,14 @@ def article(slug: str):
     def render() -> str:
         item = queries.article_by_slug(slug)
         if item is None:
-            abort(404, description="We could not find that article.")
+            redirect_or_404("article", slug, "We could not find that article.")
         return render_template(
             "content/article.html",
             article=item,
             body=render_body(item),
             read_more=queries.read_more(item),
             doctors=queries.doctors_for(item.condition_id),
+            seo=seo.article_page(item),
         )
 
     return cached_page(render)
@@ -48,7 +51,7 @@ def condition(slug: str):
     def render() -> str:
         item = queries.condition_by_slug(slug)
         if item is None:
-            abort(404, description="We could not find that condition.")
+            redirect_or_404("condition", slug, "We could not find that condition.")
         return render_template(
             "content/condition.html",
             condition=item,
@@ -56,6 +59,7 @@ def condition(slug: str):
             products=catalog_queries.condition_products(item.id),
             doctors=queries.doctors_for(item.id),
             questions=questions.for_condition(item.id),
+            seo=seo.condition_page(item),
         )
 
     return cached_page(render)
@@ -73,12 +77,13 @@ def doctor(slug: str):
     def render() -> str:
         item = queries.doctor_by_slug(slug)
         if item is None:
-            abort(404, description="We could not find that doctor.")
+            redirect_or_404("doctor", slug, "We could not find that doctor.")
         return render_template(
             "content/doctor.html",
             doctor=item,
             articles=queries.reviewed_by(item.id),
             questions=questions.for_doctor(item.id),
+            seo=seo.doctor_page(item),
         )
 
     return cached_page(render)

@@ -22,6 +22,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from shop import seo
 from shop.accounts.guards import require_role
 from shop.cache import cached_page
 from shop.content import queries as content_queries
@@ -189,8 +190,7 @@ def show(question_id: int, slug: str):
             "questions/question.html",
             question=question,
             answer=answer,
-            canonical=url,
-            structured_data=_structured_data(question, url, answer),
+            seo=seo.question_page(_structured_data(question, url, answer), url),
         )
 
     return cached_page(render)

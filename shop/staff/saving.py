@@ -14,6 +14,7 @@ from flask import flash
 from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db
+from shop.redirects import remember_rename
 from shop.staff.audit import audit
 
 IGNORED = ("updated_at",)  # moves on every write; not a change anyone made
@@ -49,6 +50,9 @@ def record_changes(tracked: Sequence[Tracked]) -> int:
         fields = changed_fields(item.before, after)
         if item.before is not None and not fields:
             continue
+        if item.before is not None and "slug" in fields:
+            # The old address keeps working as a 301 (articles, products, conditions, doctors).
+            remember_rename(item.kind, item.obj.id, item.before.get("slug"), after.get("slug"))
         audit(
             "create" if item.before is None else "update",
             item.kind,
