@@ -26,6 +26,7 @@ from shop.catalog.models import Variant
 from shop.checkout.models import Order, OrderLine
 from shop.checkout.states import record, transition
 from shop.database import utcnow
+from shop.delivery.service import stripe_shipping
 from shop.discounts.models import Coupon, CouponRedemption
 from shop.errors import ShopError
 from shop.extensions import db
@@ -227,6 +228,7 @@ def start_payment(order: Order) -> str:
             expires_at=int(order.hold_expires_at.timestamp()),
             success_url=base + url_for("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=base + url_for("checkout.cancel", order=order.number),
+            shipping=stripe_shipping(order),
         )
     except PaymentError as error:
         log.warning("order %s: could not start payment: %s", order.number, error)

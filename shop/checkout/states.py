@@ -4,6 +4,7 @@
     pending_payment → cancelled                      (expired, failed or abandoned)
     paid | shipped | delivered → refunded | partially_refunded
     partially_refunded → refunded | partially_refunded (a further partial refund)
+    partially_refunded → shipped                       (the rest of the order still ships)
 
 `transition` is the only code that changes `Order.state`. It uses a conditional UPDATE
 (`… WHERE state = <expected>`), so when a webhook and the success page race to mark the
@@ -23,7 +24,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "paid": frozenset({"shipped", "refunded", "partially_refunded"}),
     "shipped": frozenset({"delivered", "refunded", "partially_refunded"}),
     "delivered": frozenset({"refunded", "partially_refunded"}),
-    "partially_refunded": frozenset({"refunded", "partially_refunded"}),
+    # A partly refunded order may still hold goods to send (SPEC §7).
+    "partially_refunded": frozenset({"shipped", "refunded", "partially_refunded"}),
     "cancelled": frozenset(),
     "refunded": frozenset(),
 }

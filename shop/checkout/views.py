@@ -13,6 +13,9 @@ from shop.cart import service as cart_service
 from shop.checkout import service
 from shop.checkout.models import Order
 from shop.checkout.service import Customer
+from shop.delivery import service as delivery
+from shop.delivery.rules import AddressInvalid
+from shop.delivery.views import checkout_context as delivery_context
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.payments.gateway import PaymentError, gateway
@@ -27,7 +30,7 @@ def _customer_key() -> str | None:
     return current_user.customer_key if current_user.is_authenticated else None
 
 
-def _review(status: int = 200, error: str | None = None, email: str = ""):
+def _review(status: int = 200, error: str | None = None, email: str = "", delivery_errors=None):
     cart = cart_service.current_cart()
     view = cart_service.price_cart(cart, _customer_key())
     return render_template(
@@ -36,6 +39,7 @@ def _review(status: int = 200, error: str | None = None, email: str = ""):
         error=error,
         email=email,
         warned=service.products_needing_acknowledgement(view),
+        **delivery_context(request.form if request.method == "POST" else None, delivery_errors),
     ), status
 
 
@@ -57,6 +61,14 @@ def place():
         return _review(422, "Enter a valid e-mail address for your receipt.", email)
     else:
         customer = Customer(email=email, user_id=None)
+    # The delivery address is checked (and an unserved pincode refused) before any hold.
+    try:
+        address, serviceable = delivery.checkout_address(request.form, customer.user_id)
+    except AddressInvalid as invalid:
+        message = "Please correct the delivery details marked below."
+        return _review(422, message, email, invalid.errors)
+    except ShopError as error:
+        return _review(error.status, error.message, email)
     cart = cart_service.current_cart()
     try:
         if cart is None:
@@ -64,6 +76,9 @@ def place():
         order = service.place_order(
             cart, customer, acknowledged=request.form.get("acknowledge") == "yes"
         )
+        delivery.attach_to_order(order, address, serviceable)
+        if customer.user_id and request.form.get("address_id", "new") in ("", "new"):
+            delivery.remember_address(customer.user_id, address)
         db.session.commit()
     except ShopError as error:
         db.session.rollback()

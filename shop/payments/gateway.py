@@ -97,8 +97,11 @@ class StripeGateway:
         expires_at: int,
         success_url: str,
         cancel_url: str,
+        shipping: dict | None = None,
         attempt: int = 1,
     ) -> CreatedSession:
+        """`shipping` is the order's delivery address in Stripe's shape (name, phone,
+        address); it becomes the PaymentIntent's `shipping`, shown on Stripe's receipts."""
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [
@@ -119,6 +122,8 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if shipping:
+            params["payment_intent_data"] = {"shipping": shipping}
         session = self._call(
             "create session",
             self.client.v1.checkout.sessions.create,
