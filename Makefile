@@ -22,7 +22,7 @@ run: install
 	@echo "  Remedy Shop is starting on http://127.0.0.1:5000"
 	@echo "  Try http://127.0.0.1:5000/articles/muscle-spasm-in-back"
 	@echo
-	$(PY) -m shop.devserver
+	SHOP_PAYMENTS_SANDBOX=1 $(PY) -m shop.devserver
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

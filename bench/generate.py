@@ -211,6 +211,7 @@ def generate(
             "SQLALCHEMY_DATABASE_URI": url,
             "TESTING": False,
             "SECRET_KEY": "bench",
+            "SHOP_PAYMENTS_SANDBOX": True,  # no Stripe key: generating needs no payments
             "PAGE_CACHE_SECONDS": 30,
         }
     )

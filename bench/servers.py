@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,7 +25,8 @@ import urllib.request
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SANDBOX_WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - a test value for the local sandbox
+# A fresh secret per run for the local sandbox (it only ever records events).
+SANDBOX_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(24)
 
 
 class ServerError(RuntimeError):
@@ -165,4 +167,14 @@ class PaymentSandbox(Server):
 
     def shop_environment(self) -> dict[str, str]:
         """What the shop needs to use this sandbox (and no real Stripe key)."""
-        return {"STRIPE_API_BASE": self.base_url, "STRIPE_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET}
+        return {
+            "STRIPE_API_BASE": self.base_url,
+            "STRIPE_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET,
+            "SHOP_PAYMENTS_SANDBOX": "1",  # test payments on purpose, outside debug
+            # Every bench visitor shares 127.0.0.1 and places order after order: lift the
+            # per-address and per-visitor checkout limits so the target measures placing.
+            "SHOP_MAX_UNPAID_PER_CUSTOMER": "1000000",
+            "SHOP_MAX_UNPAID_PER_IP": "1000000",
+            "SHOP_CHECKOUT_RATE_LIMIT": "1000000 per minute",
+            "SHOP_CHECKOUT_IP_RATE_LIMIT": "1000000 per minute",
+        }

@@ -126,15 +126,26 @@ def create_user_command(
 
 @click.command("expire-orders")
 def expire_orders_command() -> None:
-    """Cancel unpaid orders past their hold; give back their stock and coupon uses."""
+    """Cancel unpaid orders past their hold; give back their stock and coupon uses.
+
+    Stripe is asked about each first: an order paid after all is completed instead.
+    """
     from shop.checkout.service import expire_overdue
 
-    cancelled = expire_overdue()
+    report = expire_overdue()
     db.session.commit()
-    click.echo(
-        f"Cancelled {len(cancelled)} expired order(s)"
-        + (": " + ", ".join(cancelled) if cancelled else ".")
-    )
+
+    def listed(numbers: list[str]) -> str:
+        return ": " + ", ".join(numbers) if numbers else "."
+
+    click.echo(f"Cancelled {len(report.cancelled)} expired order(s){listed(report.cancelled)}")
+    if report.completed:
+        click.echo(f"Completed {len(report.completed)} paid order(s){listed(report.completed)}")
+    if report.waiting:
+        click.echo(
+            f"Kept {len(report.waiting)} order(s) Stripe could not confirm yet"
+            f"{listed(report.waiting)}"
+        )
 
 
 def init_commands(app: Flask) -> None:

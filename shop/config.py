@@ -41,6 +41,21 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "STRIPE_SECRET_KEY": environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": environ.get("STRIPE_API_BASE"),
+        # Seconds per Stripe attempt, retries after a failed one, and the seconds all Stripe
+        # calls of one request may take together: with the defaults at most ~16 s, well
+        # below gunicorn's 30 s worker timeout.
+        "STRIPE_TIMEOUT": float(environ.get("STRIPE_TIMEOUT", "5")),
+        "STRIPE_MAX_RETRIES": int(environ.get("STRIPE_MAX_RETRIES", "1")),
+        "STRIPE_REQUEST_BUDGET": float(environ.get("STRIPE_REQUEST_BUDGET", "15")),
+        "SHOP_PAYMENTS_SANDBOX": _flag(environ.get("SHOP_PAYMENTS_SANDBOX")),
+        # Unpaid orders (each holding stock) one customer / one IP address may have open,
+        # and how fast one visitor / one address may submit the checkout form.
+        "CHECKOUT_MAX_UNPAID_PER_CUSTOMER": int(environ.get("SHOP_MAX_UNPAID_PER_CUSTOMER", "3")),
+        "CHECKOUT_MAX_UNPAID_PER_IP": int(environ.get("SHOP_MAX_UNPAID_PER_IP", "8")),
+        "CHECKOUT_RATE_LIMIT": environ.get("SHOP_CHECKOUT_RATE_LIMIT", "10 per minute"),
+        "CHECKOUT_IP_RATE_LIMIT": environ.get("SHOP_CHECKOUT_IP_RATE_LIMIT", "60 per minute"),
+        # How long a guest's signed order-status link (in the confirmation e-mail) works.
+        "ORDER_LINK_MAX_AGE": 90 * 24 * 3600,
         "MAIL_BACKEND": environ.get("MAIL_BACKEND")
         or ("smtp" if environ.get("MAIL_SERVER") else "outbox"),
         "MAIL_SERVER": environ.get("MAIL_SERVER", "localhost"),
@@ -77,5 +92,14 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
             )
     if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_WEBHOOK_SECRET"):
         raise ConfigError("STRIPE_WEBHOOK_SECRET is required whenever STRIPE_SECRET_KEY is set.")
+    if not config.get("STRIPE_SECRET_KEY") and not (
+        debug or testing or config.get("SHOP_PAYMENTS_SANDBOX")
+    ):
+        # A forgotten key must not quietly turn a production shop into a test shop.
+        raise ConfigError(
+            "STRIPE_SECRET_KEY is not set, so payments would go to the built-in test sandbox. "
+            "Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for real payments, or "
+            "SHOP_PAYMENTS_SANDBOX=1 to run with test payments on purpose."
+        )
     # Secure cookies everywhere but on a developer's plain-HTTP machine.
     config.setdefault("SESSION_COOKIE_SECURE", not (debug or testing))

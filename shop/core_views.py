@@ -49,6 +49,8 @@ def robots():
             "Disallow: /checkout",
             "Disallow: /account/",
             "Disallow: /staff/",
+            "Disallow: /doctor/",
+            "Disallow: /ask/sent",
             f"Sitemap: {base}/sitemap.xml",
             "",
         ]

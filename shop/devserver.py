@@ -2,7 +2,9 @@
 
 With no STRIPE_SECRET_KEY the built-in Stripe-compatible sandbox is started on
 127.0.0.1:12111 (in the reloader's parent process only, so code reloads keep it) and its
-webhooks are sent to this shop. With a real key nothing extra starts.
+webhooks are sent to this shop, signed with a secret made afresh at every start and given
+to both sides (the reloaded child inherits it through the environment). With a real key
+nothing extra starts.
 """
 
 from __future__ import annotations
@@ -10,17 +12,24 @@ from __future__ import annotations
 import os
 
 from shop import create_app
-from shop.payments.gateway import SANDBOX_API_BASE, SANDBOX_WEBHOOK_SECRET
+from shop.payments.gateway import SANDBOX_API_BASE, random_webhook_secret
 
 HOST, PORT = "127.0.0.1", 5000
 SANDBOX_PORT = 12111
 
 
+def sandbox_environment() -> str:
+    """Point this process (and the reloaded child) at the sandbox; the webhook secret."""
+    os.environ.setdefault("SHOP_PAYMENTS_SANDBOX", "1")
+    os.environ.setdefault("STRIPE_API_BASE", SANDBOX_API_BASE)
+    os.environ.setdefault("STRIPE_WEBHOOK_SECRET", random_webhook_secret())
+    return os.environ["STRIPE_WEBHOOK_SECRET"]
+
+
 def main() -> None:
     os.environ.setdefault("FLASK_DEBUG", "1")
     if not os.environ.get("STRIPE_SECRET_KEY"):
-        os.environ.setdefault("STRIPE_API_BASE", SANDBOX_API_BASE)
-        os.environ.setdefault("STRIPE_WEBHOOK_SECRET", SANDBOX_WEBHOOK_SECRET)
+        secret = sandbox_environment()
         if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
             from shop.payments.sandbox import SandboxServer
 
@@ -28,7 +37,7 @@ def main() -> None:
                 "127.0.0.1",
                 SANDBOX_PORT,
                 webhook_url=f"http://{HOST}:{PORT}/stripe/webhook",
-                webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+                webhook_secret=secret,
             ).start()
             print(f"  Payment sandbox (test payments, no real money) on {SANDBOX_API_BASE}")
     app = create_app()

@@ -90,6 +90,7 @@ def app(database_url, sandbox_server):
             "STRIPE_API_BASE": sandbox_server.url,
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_TIMEOUT": 2.0,
+            "STRIPE_REQUEST_BUDGET": 5.0,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PAGE_CACHE_SECONDS": 0,
             "SHOP_BASE_URL": "http://shop.test",

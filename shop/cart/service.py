@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import session
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from shop.cart.models import Cart, CartLine
@@ -351,3 +351,44 @@ def acknowledge_prices(view: CartView) -> None:
     for item in view.items:
         if item.priced and item.line.price_seen != item.priced.unit_price:
             item.line.price_seen = item.priced.unit_price
+
+
+# --- checkout's calls ---------------------------------------------------------------------
+
+
+def lock_cart(cart_id: int) -> None:
+    """Make concurrent checkouts of one cart wait for each other until commit.
+
+    A write on the cart's row: PostgreSQL locks the row, SQLite takes its one write lock;
+    either way a double-submitted form is handled one request after the other.
+    """
+    db.session.execute(
+        update(Cart)
+        .where(Cart.id == cart_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def remove_ordered(cart_id: int, quantities: dict[int, int], coupon_code: str | None) -> None:
+    """Take what an order bought out of its cart: only those quantities of those variants.
+
+    Lines added (or raised) after the order was placed stay; the coupon goes only when
+    it is the one the order used.
+    """
+    for variant_id, quantity in quantities.items():
+        mine = (CartLine.cart_id == cart_id, CartLine.variant_id == variant_id)
+        db.session.execute(delete(CartLine).where(*mine, CartLine.quantity <= quantity))
+        db.session.execute(
+            update(CartLine)
+            .where(*mine, CartLine.quantity > quantity)
+            .values(quantity=CartLine.quantity - quantity)
+            .execution_options(synchronize_session=False)
+        )
+    if coupon_code:
+        db.session.execute(
+            update(Cart)
+            .where(Cart.id == cart_id, Cart.coupon_code == coupon_code)
+            .values(coupon_code=None)
+            .execution_options(synchronize_session=False)
+        )

@@ -8,24 +8,18 @@ an OrderEvent for each change.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.checkout.states import OrderState
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 
-STATES = (
-    "pending_payment",
-    "paid",
-    "shipped",
-    "delivered",
-    "cancelled",
-    "refunded",
-    "partially_refunded",
-)
+STATES = tuple(OrderState)  # the database check constraint names them all
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
@@ -33,6 +27,14 @@ def new_order_number() -> str:
     """An unguessable order number such as RS-7KQ2-M9XD-A4TP (about 60 bits)."""
     chars = "".join(secrets.choice(_ALPHABET) for _ in range(12))
     return f"RS-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+ORDER_NUMBER_RE = re.compile(r"RS-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def looks_like_order_number(value: object) -> bool:
+    """Whether `value` could be an order number (anything else is not worth a query)."""
+    return isinstance(value, str) and ORDER_NUMBER_RE.fullmatch(value) is not None
 
 
 class Order(db.Model):
@@ -56,7 +58,11 @@ class Order(db.Model):
     cart_id: Mapped[int | None] = mapped_column(ForeignKey("carts.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(320), index=True)
     customer_key: Mapped[str] = mapped_column(String(330))
-    state: Mapped[str] = mapped_column(String(20), default="pending_payment", index=True)
+    # Where the order was placed from, to cap the unpaid orders one address may hold.
+    client_ip: Mapped[str | None] = mapped_column(String(45), index=True)
+    state: Mapped[str] = mapped_column(
+        String(20), default=OrderState.PENDING_PAYMENT.value, index=True
+    )
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     mrp_total: Mapped[int] = mapped_column(Integer)

@@ -1,13 +1,18 @@
-"""Placing, paying, completing and cancelling orders.
+"""Placing, paying, completing and abandoning orders: checkout orchestrates.
 
-`place_order` runs in the caller's transaction: it re-prices the cart, snapshots the
-lines, holds stock with conditional UPDATEs (`stock = stock − n WHERE stock >= n`) and
-holds the coupon with another (`uses = uses + 1 WHERE uses < usage_limit`). Those two
-statements are what make "no overselling" and "coupon limits" true under concurrent
-checkouts: the database decides, row by row, and a loser gets a clear 409.
+The holds belong to their domains: stock to `shop.catalog.stock` (`hold_stock` is a
+conditional UPDATE, `stock = stock − n WHERE stock >= n`), coupon uses to
+`shop.discounts.holds` (`uses = uses + 1 WHERE uses < usage_limit`, then released or
+finalised by the redemption's coupon id), cart lines to `shop.cart.service`. Checkout
+writes only its own tables and decides the order in which those calls happen.
+
+`checkout` is what `POST /checkout` does: one open order per cart, so a double-submitted
+form or a second tab gets the same order and the same Stripe session back.
 
 `complete_order` is the single, idempotent path from "Stripe says paid" to a paid order,
-shared by the webhook and the success page.
+shared by the webhook, the success page and `abandon_order`. Completion wins over
+cancellation: `abandon_order` (the cancel page, `expire-orders`, a changed cart) asks
+Stripe first and completes an order that was paid instead of cancelling it.
 """
 
 from __future__ import annotations
@@ -15,28 +20,38 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select, update
+from flask import current_app, has_request_context, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import exists, func, select, update
 
-from shop.cart.models import Cart, CartLine
+from shop.cart import service as cart_service
+from shop.cart.models import Cart
 from shop.cart.service import CartView, price_cart
-from shop.catalog.models import Variant
-from shop.checkout.models import Order, OrderLine
-from shop.checkout.states import record, transition
+from shop.catalog.stock import hold_stock, release_stock, stock_left
+from shop.checkout.models import Order, OrderEvent, OrderLine, looks_like_order_number
+from shop.checkout.states import OPEN, OrderState, record, transition
 from shop.database import utcnow
-from shop.delivery.service import stripe_shipping
-from shop.discounts.models import Coupon, CouponRedemption
+from shop.delivery.rules import AddressData
+from shop.delivery.service import attach_to_order, same_delivery, stripe_shipping
+from shop.discounts.holds import finalise_coupon_use, hold_coupon_use, release_coupon_use
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.mail import send_mail
-from shop.payments.gateway import CheckoutLine, PaymentError, gateway
+from shop.payments.gateway import CheckoutLine, PaymentError, PaymentRejected, gateway
 from shop.pricing.money import format_money
 
 log = logging.getLogger(__name__)
 
 HOLD = timedelta(minutes=35)  # Stripe lets a Checkout Session live 30 min to 24 h
+# An open order is reused only while enough of its hold is left to pay in peace.
+REUSE_MARGIN = timedelta(minutes=5)
+WAITING_NOTE = "Checkout finished; waiting for the payment to clear."
+UNAVAILABLE = (
+    "We could not reach our payment provider, so nothing was charged and your cart is as "
+    "it was. Please try again in a minute."
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +92,19 @@ def validate_checkout(view: CartView, acknowledged: bool) -> None:
 
 
 def place_order(
-    cart: Cart, customer: Customer, *, acknowledged: bool, now: datetime | None = None
+    cart: Cart,
+    customer: Customer,
+    *,
+    acknowledged: bool,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+    delivery: AddressData | None = None,
 ) -> Order:
-    """Create the order with its holds in the current transaction (the caller commits)."""
+    """Create the order with its holds in the current transaction (the caller commits).
+
+    `delivery` (checked by the caller, see `shop.delivery.service.checkout_address`) is
+    frozen on the order, so later address-book edits never change where it goes.
+    """
     now = now or utcnow()
     view = price_cart(cart, customer.key, now)
     validate_checkout(view, acknowledged)
@@ -89,6 +114,7 @@ def place_order(
         cart_id=cart.id,
         email=customer.email,
         customer_key=customer.key,
+        client_ip=client_ip,
         currency=current_app.config["SHOP_CURRENCY"],
         mrp_total=totals.mrp_total,
         subtotal=totals.subtotal,
@@ -123,10 +149,23 @@ def place_order(
         )
     db.session.add(order)
     db.session.flush()
+    if delivery is not None:
+        attach_to_order(order, delivery)
     for line in order.lines:
-        _hold_stock(line)
+        if not hold_stock(line.variant_id, line.quantity):
+            raise ShopError(
+                409,
+                f"Sorry, only {stock_left(line.variant_id)} of {line.product_name} "
+                f"({line.variant_label}) left. Change the quantity in your cart.",
+            )
     if order.coupon_code:
-        _hold_coupon(order)
+        hold_coupon_use(
+            order.coupon_code,
+            customer_key=order.customer_key,
+            order_id=order.id,
+            amount=order.discount,
+        )
+    _check_unpaid_limits(order, now)
     record(
         order,
         actor=_actor(customer),
@@ -140,69 +179,177 @@ def _actor(customer: Customer) -> str:
     return f"user:{customer.user_id}" if customer.user_id else f"guest:{customer.email}"
 
 
-def _hold_stock(line: OrderLine) -> None:
-    held = db.session.execute(
-        update(Variant)
-        .where(Variant.id == line.variant_id, Variant.stock >= line.quantity)
-        .values(stock=Variant.stock - line.quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if held.rowcount != 1:
-        left = db.session.scalar(select(Variant.stock).where(Variant.id == line.variant_id))
-        raise ShopError(
-            409,
-            f"Sorry, only {left or 0} of {line.product_name} "
-            f"({line.variant_label}) left. Change the quantity in "
-            "your cart.",
-        )
+def _check_unpaid_limits(order: Order, now: datetime) -> None:
+    """Refuse (429) one more unpaid order from a visitor or address holding enough already.
 
-
-def _hold_coupon(order: Order) -> None:
-    coupon = db.session.scalar(select(Coupon).where(Coupon.code == order.coupon_code))
-    taken = db.session.execute(
-        update(Coupon)
-        .where(
-            Coupon.id == coupon.id,
-            (Coupon.usage_limit.is_(None)) | (Coupon.uses < Coupon.usage_limit),
-        )
-        .values(uses=Coupon.uses + 1)
-        .execution_options(synchronize_session=False)
+    Checked after the holds, so a shopper who lost the race for the last unit hears
+    "sold out" (409), not "too many orders". Holding stock costs nothing until it is
+    paid; these limits keep one visitor from holding a product's whole stock.
+    """
+    config = current_app.config
+    others = (
+        Order.id != order.id,
+        Order.state == OrderState.PENDING_PAYMENT,
+        Order.hold_expires_at > now,
     )
-    if taken.rowcount != 1:
-        raise ShopError(
-            409,
-            f"Sorry, {coupon.code} has just been used up. Remove it from your cart to continue.",
-        )
-    # The UPDATE above locks the coupon's row until commit, so this count cannot race.
-    if coupon.per_customer_limit is not None:
-        used = db.session.scalar(
-            select(func.count()).where(
-                CouponRedemption.coupon_id == coupon.id,
-                CouponRedemption.customer_key == order.customer_key,
-                CouponRedemption.state.in_((CouponRedemption.HELD, CouponRedemption.FINAL)),
-            )
-        )
-        if used >= coupon.per_customer_limit:
+    limits = [
+        (Order.customer_key == order.customer_key, config["CHECKOUT_MAX_UNPAID_PER_CUSTOMER"])
+    ]
+    if order.client_ip:
+        limits.append((Order.client_ip == order.client_ip, config["CHECKOUT_MAX_UNPAID_PER_IP"]))
+    for same, limit in limits:
+        if db.session.scalar(select(func.count()).where(same, *others)) >= limit:
             raise ShopError(
-                409,
-                f"You have already used {coupon.code} as often as "
-                "allowed. Remove it from your cart to continue.",
+                429,
+                "You already have several unpaid orders waiting. Pay or cancel one of them "
+                "(or wait until it lapses) before placing another.",
             )
-    db.session.add(
-        CouponRedemption(
-            coupon_id=coupon.id,
-            customer_key=order.customer_key,
-            order_id=order.id,
-            amount=order.discount,
+
+
+# --- POST /checkout: one open order per cart ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    url: str  # where to send the shopper: Stripe's page, or the order when nothing is due
+    order: Order
+
+
+def checkout(
+    cart: Cart,
+    customer: Customer,
+    *,
+    acknowledged: bool,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+    delivery: AddressData | None = None,
+    **details: Any,
+) -> CheckoutResult:
+    """Place an order for the cart and start its payment, or resume the cart's open one.
+
+    Concurrent submits of one cart run one after the other (the cart's row is locked),
+    so the second finds the first's order: when the cart is unchanged it gets the same
+    order and Stripe session; when it changed, the old order is abandoned (asking Stripe
+    first) and a new one placed. Stripe is only called outside the locking transaction.
+    Commits; raises ShopError with the reason (holds released, cart untouched).
+    `details` are further plain values for `place_order` named like the order's columns
+    (a delivery address, say); an open order differing in any of them is not reused.
+    """
+    for _ in range(3):
+        now_ = now or utcnow()
+        cart_service.lock_cart(cart.id)
+        open_orders = db.session.scalars(
+            select(Order)
+            .where(
+                Order.cart_id == cart.id,
+                Order.state == OrderState.PENDING_PAYMENT,
+                # one flagged for review (say, a tampered amount) is left to staff
+                Order.needs_review.is_(False),
+            )
+            .order_by(Order.id)
+        ).all()
+        if not open_orders:
+            order = place_order(
+                cart,
+                customer,
+                acknowledged=acknowledged,
+                client_ip=client_ip,
+                now=now_,
+                delivery=delivery,
+                **details,
+            )
+            db.session.commit()
+            return CheckoutResult(start_payment(order), order)
+        order = open_orders[-1]
+        reusable = (
+            len(open_orders) == 1
+            and order.hold_expires_at > now_ + REUSE_MARGIN
+            and _same_order(order, price_cart(cart, customer.key, now_), customer, details)
+            and same_delivery(order, delivery)  # a new address is a new order
         )
+        db.session.commit()  # ends the lock: Stripe is never called while holding it
+        if reusable:
+            url = resume_payment(order)
+            if url is not None:
+                return CheckoutResult(url, order)
+            continue  # its session is gone: it was abandoned, place a new one
+        for old in open_orders:
+            _abandon_for_new_checkout(old)
+    raise ShopError(409, "Your cart changed while we were placing the order. Please try again.")
+
+
+def _same_order(order: Order, view: CartView, customer: Customer, details: dict[str, Any]) -> bool:
+    """Is the open order what this cart would buy now: same lines, unit prices, coupon, buyer?
+
+    Compared without re-validating the cart: the open order's own holds (its stock, its
+    use of a once-per-customer coupon) would otherwise count against it.
+    """
+    in_cart = {
+        item.line.variant_id: (item.line.quantity, item.priced.unit_price if item.priced else None)
+        for item in view.items
+    }
+    ordered = {line.variant_id: (line.quantity, line.unit_price) for line in order.lines}
+    return (
+        in_cart == ordered
+        and order.coupon_code == view.cart.coupon_code
+        and order.email == customer.email
+        and order.user_id == customer.user_id
+        and all(getattr(order, name) == value for name, value in details.items())
     )
-    db.session.flush()
 
 
-def start_payment(order: Order) -> str:
+def _abandon_for_new_checkout(order: Order) -> None:
+    try:
+        abandon_order(order, actor="system", note="Replaced: the shopper checked out again.")
+    except PaymentError as error:
+        db.session.rollback()
+        raise ShopError(503, UNAVAILABLE) from error
+    db.session.commit()
+    if order.state in OPEN:  # Stripe is still clearing a delayed payment for it
+        raise ShopError(
+            409,
+            f"Your earlier order {order.number} is waiting for its payment to clear. "
+            "We will e-mail you when it does; check out again after that.",
+        )
+    if order.state != OrderState.CANCELLED:  # it was paid after all
+        raise ShopError(
+            409,
+            f"Your earlier order {order.number} has just been paid. Your cart now holds "
+            "only what was not in it; review it before checking out again.",
+        )
+
+
+def resume_payment(order: Order) -> str | None:
+    """The URL to pay an open order: its Checkout Session while that is still open.
+
+    None when the order can no longer be paid this way (it is abandoned then, or was
+    completed: then the caller looks again and sees it is not open any more).
+    """
+    if order.stripe_session_id is None:
+        # The request that placed it is creating the session right now; asking with the
+        # same idempotency key gets the same one. On failure that request decides.
+        return start_payment(order, abandon_on_failure=False)
+    try:
+        session = gateway().retrieve_session(order.stripe_session_id)
+    except PaymentError as error:
+        raise ShopError(503, UNAVAILABLE) from error
+    if session.get("status") == "open":
+        return order.stripe_session_url
+    if session.get("status") == "complete":
+        complete_order(session, actor="shopper")
+        db.session.commit()
+        if order.state != OrderState.CANCELLED:
+            return url_for("checkout.order_status", number=order.number, key=status_key(order))
+        return None
+    cancel_order(order, actor="system", note="The checkout session had expired.")
+    db.session.commit()
+    return None
+
+
+def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
     """Create the Stripe Checkout Session for a placed order; its URL to redirect to.
 
-    On failure the order is cancelled and its holds released (committed), and
+    On failure the order is abandoned and its holds released (committed), and
     ShopError(503) is raised: the shopper keeps the cart and sees why.
     """
     if order.total == 0:
@@ -232,28 +379,34 @@ def start_payment(order: Order) -> str:
         )
     except PaymentError as error:
         log.warning("order %s: could not start payment: %s", order.number, error)
-        cancel_order(order, actor="system", note=f"Payment could not start: {error}")
-        db.session.commit()
-        raise ShopError(
-            503,
-            "We could not reach our payment provider, so nothing was "
-            "charged and your cart is as it was. Please try again in "
-            "a minute.",
-        ) from error
-    order.stripe_session_id = session.id
-    order.stripe_session_url = session.url
+        db.session.rollback()
+        try:
+            if abandon_on_failure:
+                abandon_order(order, actor="system", note=f"Payment could not start: {error}")
+                db.session.commit()
+        except PaymentError:
+            db.session.rollback()  # it has a session we cannot ask about: the hold ends it
+        raise ShopError(503, UNAVAILABLE) from error
+    # Stored only while the order is still open; the same values when two requests race.
+    stored = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.state == OrderState.PENDING_PAYMENT)
+        .values(stripe_session_id=session.id, stripe_session_url=session.url)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    if stored.rowcount != 1:
+        raise ShopError(409, "This order was closed meanwhile. Please check out again.")
     return session.url
 
 
-# --- completing and cancelling -------------------------------------------------------------
+# --- completing and abandoning ---------------------------------------------------------------
 
 
 def order_for_session(session: dict) -> Order | None:
-    number = session.get("client_reference_id") or (session.get("metadata") or {}).get(
-        "order_number"
-    )
-    if not number:
+    metadata = session.get("metadata") or {}
+    number = session.get("client_reference_id") or metadata.get("order_number")
+    if not looks_like_order_number(number):
         return None
     order = db.session.scalar(select(Order).where(Order.number == number))
     if order is None or (order.stripe_session_id and order.stripe_session_id != session["id"]):
@@ -271,11 +424,17 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
     if order is None:
         log.warning("checkout session %s matches no order", session.get("id"))
         return None
+    payment_intent = session.get("payment_intent")
+    if isinstance(payment_intent, dict):  # expanded by Stripe
+        payment_intent = payment_intent.get("id")
     if session.get("payment_status") != "paid":
-        if order.state == "pending_payment":
-            record(order, actor=actor, note="Checkout finished; waiting for the payment to clear.")
+        if order.state == OrderState.PENDING_PAYMENT:
+            _record_once(order, actor, WAITING_NOTE)
         return order
-    if order.state not in ("pending_payment", "cancelled"):
+    if order.state not in (OrderState.PENDING_PAYMENT, OrderState.CANCELLED):
+        if payment_intent and not order.stripe_payment_intent:
+            order.stripe_payment_intent = payment_intent  # an older order, paid without it
+            db.session.flush()
         return order  # already paid (or later): nothing to do
     expected = (order.total, order.currency.lower())
     received = (session.get("amount_total"), (session.get("currency") or "").lower())
@@ -287,7 +446,9 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
             f"{expected[0]} {expected[1]}: not marked paid.",
         )
         return order
-    if order.state == "cancelled":
+    if order.state == OrderState.CANCELLED:
+        # Should not happen any more (abandoning asks Stripe first); keep the money traceable.
+        order.stripe_payment_intent = payment_intent or order.stripe_payment_intent
         _flag(
             order,
             actor,
@@ -298,9 +459,18 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
         order,
         actor=actor,
         note=f"Paid {format_money(order.total)} through Stripe.",
-        payment_intent=session.get("payment_intent"),
+        payment_intent=payment_intent,
     )
     return order
+
+
+def _record_once(order: Order, actor: str, note: str) -> None:
+    """Log `note` unless it is already on the order's timeline (reloading writes nothing)."""
+    seen = db.session.scalar(
+        select(exists().where(OrderEvent.order_id == order.id, OrderEvent.note == note))
+    )
+    if not seen:
+        record(order, actor=actor, note=note)
 
 
 def _flag(order: Order, actor: str, note: str) -> None:
@@ -311,84 +481,111 @@ def _flag(order: Order, actor: str, note: str) -> None:
 
 
 def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | None) -> None:
-    if not transition(order, "paid", actor=actor, note=note):
+    if not transition(order, OrderState.PAID, actor=actor, note=note):
         return
     order.stripe_payment_intent = payment_intent
-    db.session.execute(
-        update(CouponRedemption)
-        .where(
-            CouponRedemption.order_id == order.id, CouponRedemption.state == CouponRedemption.HELD
-        )
-        .values(state=CouponRedemption.FINAL, updated_at=utcnow())
-    )
+    finalise_coupon_use(order.id)
     if order.cart_id:
-        db.session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id))
-        db.session.execute(update(Cart).where(Cart.id == order.cart_id).values(coupon_code=None))
+        # Only what was bought leaves the cart: lines added since then stay.
+        bought: dict[int, int] = {}
+        for line in order.lines:
+            if line.variant_id is not None:
+                bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
+        cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
     send_confirmation(order)
     db.session.flush()
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:
-    """Cancel an unpaid order and give its stock and coupon back (once)."""
-    if order.state != "pending_payment" or not transition(
-        order, "cancelled", actor=actor, note=note
+    """Cancel an unpaid order and give its stock and coupon back (once).
+
+    Only for orders Stripe can no longer take money for (expired or failed sessions, or
+    none at all); everything else goes through `abandon_order`.
+    """
+    if order.state not in OPEN or not transition(
+        order, OrderState.CANCELLED, actor=actor, note=note
     ):
         return False
     for line in order.lines:
         if line.variant_id is not None:
-            db.session.execute(
-                update(Variant)
-                .where(Variant.id == line.variant_id)
-                .values(stock=Variant.stock + line.quantity)
-                .execution_options(synchronize_session=False)
-            )
-    released = db.session.execute(
-        update(CouponRedemption)
-        .where(
-            CouponRedemption.order_id == order.id, CouponRedemption.state == CouponRedemption.HELD
-        )
-        .values(state=CouponRedemption.RELEASED, updated_at=utcnow())
-    )
-    if released.rowcount and order.coupon_code:
-        db.session.execute(
-            update(Coupon)
-            .where(Coupon.code == order.coupon_code)
-            .values(uses=Coupon.uses - released.rowcount)
-        )
+            release_stock(line.variant_id, line.quantity)
+    release_coupon_use(order.id)
     db.session.flush()
     return True
 
 
-def expire_overdue(now: datetime | None = None) -> list[str]:
-    """Cancel unpaid orders whose hold has run out; the numbers of those cancelled."""
+def abandon_order(order: Order, *, actor: str, note: str) -> Order:
+    """Give up an unpaid order — unless Stripe says it was paid: then complete it instead.
+
+    Its Checkout Session is asked for first and expired while still open, so it can never
+    be paid once the order is cancelled. A complete session goes through `complete_order`
+    (a delayed payment still clearing leaves the order open). Raises PaymentError when
+    Stripe cannot be asked: then nothing changed, and the hold still ends on its own.
+    The caller commits.
+    """
+    db.session.refresh(order)  # a concurrent request may have stored its session meanwhile
+    if order.state not in OPEN:
+        return order
+    if order.stripe_session_id:
+        session = gateway().retrieve_session(order.stripe_session_id)
+        if session.get("status") == "open":
+            try:
+                gateway().expire_session(order.stripe_session_id, order.number)
+                session = {"status": "expired"}
+            except PaymentRejected:  # completed between our two calls
+                session = gateway().retrieve_session(order.stripe_session_id)
+        if session.get("status") == "complete":
+            complete_order(session, actor=actor)
+            return order
+    cancel_order(order, actor=actor, note=note)
+    return order
+
+
+@dataclass
+class ExpiryReport:
+    cancelled: list[str]
+    completed: list[str]  # paid after all: their webhook had not arrived
+    waiting: list[str]  # Stripe could not be asked, or a delayed payment is clearing
+
+
+def expire_overdue(now: datetime | None = None) -> ExpiryReport:
+    """Abandon unpaid orders whose hold has run out, each committed on its own."""
     now = now or utcnow()
     overdue = db.session.scalars(
         select(Order).where(
-            Order.state == "pending_payment",
+            Order.state == OrderState.PENDING_PAYMENT,
             Order.needs_review.is_(False),
             Order.hold_expires_at < now,
         )
     ).all()
-    cancelled = []
+    report = ExpiryReport([], [], [])
     for order in overdue:
-        if order.stripe_session_id:
-            try:
-                gateway().expire_session(order.stripe_session_id, order.number)
-            except PaymentError as error:
-                log.info("order %s: session not expired at Stripe: %s", order.number, error)
-        if cancel_order(order, actor="system", note="Payment hold expired."):
-            cancelled.append(order.number)
-    return cancelled
+        try:
+            abandon_order(order, actor="system", note="Payment hold expired.")
+        except PaymentError as error:
+            db.session.rollback()
+            log.warning("order %s: Stripe could not be asked, kept: %s", order.number, error)
+            report.waiting.append(order.number)
+            continue
+        db.session.commit()
+        if order.state == OrderState.CANCELLED:
+            report.cancelled.append(order.number)
+        elif order.state in OPEN:
+            report.waiting.append(order.number)
+        else:
+            report.completed.append(order.number)
+    return report
 
 
 # --- the customer's view -------------------------------------------------------------------
 
 
-def _status_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-status")
+def _status_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="order-status-link")
 
 
 def status_key(order: Order) -> str:
+    """The key of a guest's order-status link: signed, dated, valid ORDER_LINK_MAX_AGE."""
     return _status_serializer().dumps(order.number)
 
 
@@ -396,14 +593,22 @@ def key_matches(order: Order, key: str | None) -> bool:
     if not key or len(key) > 200:
         return False
     try:
-        return _status_serializer().loads(key) == order.number
-    except BadSignature:
+        number = _status_serializer().loads(key, max_age=current_app.config["ORDER_LINK_MAX_AGE"])
+    except BadSignature:  # forged, from before links were dated, or expired
         return False
+    return number == order.number
+
+
+def _status_path(order: Order) -> str:
+    """The order-status link's path, also from `expire-orders` (no request there)."""
+    if has_request_context():
+        return url_for("checkout.order_status", number=order.number, key=status_key(order))
+    with current_app.test_request_context():
+        return url_for("checkout.order_status", number=order.number, key=status_key(order))
 
 
 def send_confirmation(order: Order) -> None:
-    base = current_app.config["SHOP_BASE_URL"]
-    link = base + url_for("checkout.order_status", number=order.number, key=status_key(order))
+    link = current_app.config["SHOP_BASE_URL"] + _status_path(order)
     lines = "\n".join(
         f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
         f"{format_money(line.total)}"

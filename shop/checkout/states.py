@@ -4,31 +4,63 @@
     pending_payment → cancelled                      (expired, failed or abandoned)
     paid | shipped | delivered → refunded | partially_refunded
     partially_refunded → refunded | partially_refunded (a further partial refund)
-    partially_refunded → shipped                       (the rest of the order still ships)
+    partially_refunded → shipped                     (the rest still goes out)
 
 `transition` is the only code that changes `Order.state`. It uses a conditional UPDATE
 (`… WHERE state = <expected>`), so when a webhook and the success page race to mark the
 same order paid, exactly one of them wins and records the event.
+
+Every set of states other modules ask about (refundable, shippable, …) is derived from
+`TRANSITIONS` below, so a new state or move changes them all at once.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
 from sqlalchemy import update
 
-from shop.checkout.models import Order, OrderEvent
 from shop.database import utcnow
 from shop.extensions import db
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending_payment": frozenset({"paid", "cancelled"}),
-    "paid": frozenset({"shipped", "refunded", "partially_refunded"}),
-    "shipped": frozenset({"delivered", "refunded", "partially_refunded"}),
-    "delivered": frozenset({"refunded", "partially_refunded"}),
-    # A partly refunded order may still hold goods to send (SPEC §7).
-    "partially_refunded": frozenset({"shipped", "refunded", "partially_refunded"}),
-    "cancelled": frozenset(),
-    "refunded": frozenset(),
+if TYPE_CHECKING:
+    from shop.checkout.models import Order
+
+
+class OrderState(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+S = OrderState
+TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
+    S.PAID: frozenset({S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.DELIVERED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
 }
+
+
+def states_that_can_reach(target: OrderState) -> frozenset[OrderState]:
+    """Every state with a direct move to `target`."""
+    return frozenset(state for state, targets in TRANSITIONS.items() if target in targets)
+
+
+#: Unpaid orders that still hold stock and may be paid or abandoned.
+OPEN = states_that_can_reach(S.PAID)
+#: Money was taken and some of it can still go back.
+REFUNDABLE = states_that_can_reach(S.REFUNDED)
+#: Paid and not yet on its way (a partly refunded order still ships the rest).
+SHIPPABLE = states_that_can_reach(S.SHIPPED)
 
 
 class InvalidTransition(Exception):
@@ -42,16 +74,18 @@ def can_transition(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
 
 
-def transition(order: Order, to_state: str, *, actor: str, note: str = "") -> bool:
+def transition(order: Order, to_state: OrderState, *, actor: str, note: str = "") -> bool:
     """Move `order` to `to_state` and log it; False when another request got there first.
 
     Raises InvalidTransition when the state machine does not allow the move at all.
     """
+    from shop.checkout.models import Order, OrderEvent
+
     from_state = order.state
     if not can_transition(from_state, to_state):
         raise InvalidTransition(order, to_state)
-    values = {"state": to_state, "updated_at": utcnow()}
-    if to_state == "paid":
+    values = {"state": str(to_state), "updated_at": utcnow()}
+    if to_state == S.PAID:
         values["paid_at"] = utcnow()
     result = db.session.execute(
         update(Order).where(Order.id == order.id, Order.state == from_state).values(**values)
@@ -61,7 +95,11 @@ def transition(order: Order, to_state: str, *, actor: str, note: str = "") -> bo
         return False
     db.session.add(
         OrderEvent(
-            order_id=order.id, actor=actor, from_state=from_state, to_state=to_state, note=note
+            order_id=order.id,
+            actor=actor,
+            from_state=from_state,
+            to_state=str(to_state),
+            note=note,
         )
     )
     db.session.flush()
@@ -71,6 +109,8 @@ def transition(order: Order, to_state: str, *, actor: str, note: str = "") -> bo
 
 def record(order: Order, *, actor: str, note: str) -> None:
     """Log something that happened to an order without changing its state."""
+    from shop.checkout.models import OrderEvent
+
     db.session.add(
         OrderEvent(
             order_id=order.id, actor=actor, from_state=order.state, to_state=order.state, note=note

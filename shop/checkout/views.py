@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from shop.cart import service as cart_service
 from shop.checkout import service
-from shop.checkout.models import Order
+from shop.checkout.models import Order, looks_like_order_number
 from shop.checkout.service import Customer
+from shop.checkout.states import OPEN, OrderState
 from shop.delivery import service as delivery
 from shop.delivery.rules import AddressInvalid
 from shop.delivery.views import checkout_context as delivery_context
 from shop.errors import ShopError
-from shop.extensions import db
+from shop.extensions import db, limiter
 from shop.payments.gateway import PaymentError, gateway
 
 bp = Blueprint("checkout", __name__)
@@ -52,7 +63,17 @@ def review():
     return _review()
 
 
+def _visitor() -> str:
+    """Whose checkout submits are counted: the account, else the guest's cart."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    token = session.get(cart_service.SESSION_TOKEN)
+    return f"cart:{token}" if token else f"ip:{get_remote_address()}"
+
+
 @bp.post("/checkout")
+@limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"], key_func=_visitor)
+@limiter.limit(lambda: current_app.config["CHECKOUT_IP_RATE_LIMIT"])
 def place():
     email = (request.form.get("email") or "").strip().lower()
     if current_user.is_authenticated:
@@ -63,7 +84,7 @@ def place():
         customer = Customer(email=email, user_id=None)
     # The delivery address is checked (and an unserved pincode refused) before any hold.
     try:
-        address, serviceable = delivery.checkout_address(request.form, customer.user_id)
+        address, _ = delivery.checkout_address(request.form, customer.user_id)
     except AddressInvalid as invalid:
         message = "Please correct the delivery details marked below."
         return _review(422, message, email, invalid.errors)
@@ -73,22 +94,20 @@ def place():
     try:
         if cart is None:
             raise ShopError(422, "Your cart is empty.")
-        order = service.place_order(
-            cart, customer, acknowledged=request.form.get("acknowledge") == "yes"
+        result = service.checkout(
+            cart,
+            customer,
+            acknowledged=request.form.get("acknowledge") == "yes",
+            client_ip=request.remote_addr,
+            delivery=address,
         )
-        delivery.attach_to_order(order, address, serviceable)
-        if customer.user_id and request.form.get("address_id", "new") in ("", "new"):
-            delivery.remember_address(customer.user_id, address)
-        db.session.commit()
     except ShopError as error:
         db.session.rollback()
         return _review(error.status, error.message, email)
-    session["last_order"] = order.number
-    try:
-        url = service.start_payment(order)
-    except ShopError as error:
-        return _review(error.status, error.message, email)
-    return redirect(url, 303)
+    if customer.user_id and request.form.get("address_id", "new") in ("", "new"):
+        delivery.remember_address(customer.user_id, address)  # for the next checkout
+        db.session.commit()
+    return redirect(result.url, 303)
 
 
 @bp.get("/checkout/success")
@@ -99,7 +118,7 @@ def success():
     order = db.session.scalar(select(Order).where(Order.stripe_session_id == session_id))
     if order is None:
         abort(404, description="We could not find an order for that payment.")
-    if order.state == "pending_payment":
+    if order.state == OrderState.PENDING_PAYMENT:
         try:
             stripe_session = gateway().retrieve_session(session_id)
         except PaymentError:
@@ -117,21 +136,40 @@ def success():
 def cancel():
     number = request.args.get("order", "")
     cart = cart_service.current_cart()
-    order = db.session.scalar(select(Order).where(Order.number == number)) if number else None
-    if (
-        order is not None
-        and cart is not None
-        and order.cart_id == cart.id
-        and order.state == "pending_payment"
-    ):
-        if order.stripe_session_id:
-            # If Stripe cannot be reached the session still ends with the hold.
-            with contextlib.suppress(PaymentError):
-                gateway().expire_session(order.stripe_session_id, order.number)
-        service.cancel_order(order, actor="shopper", note="Payment cancelled by the shopper.")
+    order = (
+        db.session.scalar(select(Order).where(Order.number == number))
+        if looks_like_order_number(number)
+        else None
+    )
+    if order is None or cart is None or order.cart_id != cart.id or order.state not in OPEN:
+        flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
+        return redirect(url_for("cart.show"), 303)
+    try:
+        # Asks Stripe first: a payment that went through completes the order instead.
+        service.abandon_order(order, actor="shopper", note="Payment cancelled by the shopper.")
         db.session.commit()
-    flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
-    return redirect(url_for("cart.show"), 303)
+    except PaymentError:
+        db.session.rollback()
+        flash(
+            "We could not confirm with our payment provider whether you paid. If you did not, "
+            f"the items are released by {order.hold_expires_at:%H:%M} UTC; if you did, "
+            "you will get a confirmation e-mail. Your cart is as you left it.",
+            "notice",
+        )
+        return redirect(url_for("cart.show"), 303)
+    if order.state == OrderState.CANCELLED:
+        flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
+        return redirect(url_for("cart.show"), 303)
+    cart_service.remember_count(cart_service.current_cart())
+    flash(
+        "Your payment went through after all: this order is yours."
+        if order.state != OrderState.PENDING_PAYMENT
+        else "Your payment is still being processed; we will e-mail you when it clears.",
+        "notice",
+    )
+    return redirect(
+        url_for("checkout.order_status", number=order.number, key=service.status_key(order)), 303
+    )
 
 
 # --- orders ----------------------------------------------------------------------------------

@@ -168,8 +168,9 @@ def remember_address(user_id: int, data: AddressData) -> None:
         add_address(user_id, data)
 
 
-def attach_to_order(order: Order, data: AddressData, answer: Serviceability) -> OrderDelivery:
+def attach_to_order(order: Order, data: AddressData) -> OrderDelivery:
     """Freeze the delivery details on a new order (in the order's transaction)."""
+    answer = require_serviceable(data)
     delivery = OrderDelivery(
         order_id=order.id,
         state_label=data.state_name,
@@ -180,6 +181,12 @@ def attach_to_order(order: Order, data: AddressData, answer: Serviceability) -> 
     db.session.add(delivery)
     db.session.flush()
     return delivery
+
+
+def same_delivery(order: Order, data: AddressData | None) -> bool:
+    """Does an open order go where this checkout asks (both without an address too)?"""
+    delivery = delivery_of(order)
+    return (delivery.data() if delivery else None) == data
 
 
 def delivery_of(order: Order) -> OrderDelivery | None:

@@ -8,22 +8,41 @@ exceptions are translated into the shop's own:
 - `PaymentUnavailable`: Stripe could not be reached, timed out or failed on its side;
   trying again later may work.
 - `PaymentRejected`: Stripe refused the request as made.
+
+Time is bounded well below gunicorn's 30 s worker timeout: each attempt waits at most
+`STRIPE_TIMEOUT` seconds, a failed attempt is retried `STRIPE_MAX_RETRIES` times, and all
+Stripe calls made while serving one request share `STRIPE_REQUEST_BUDGET` seconds: an
+attempt's timeout is cut to what is left, and no call starts once it is spent. A slow
+Stripe therefore becomes a `PaymentUnavailable` the shop answers clearly, never a killed
+worker.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 log = logging.getLogger(__name__)
 
 SANDBOX_KEY = "sk_test_sandbox"
-SANDBOX_WEBHOOK_SECRET = "whsec_sandbox"
 SANDBOX_API_BASE = "http://127.0.0.1:12111"
+MIN_ATTEMPT = 0.2  # seconds: less budget than this left and no new call is started
+
+# When the Stripe calls now being made must have finished (time.monotonic()).
+_deadline: ContextVar[float | None] = ContextVar("stripe_deadline", default=None)
+
+
+def random_webhook_secret() -> str:
+    """A fresh signing secret for the sandbox (never a value anyone could know)."""
+    return "whsec_" + secrets.token_urlsafe(24)
 
 
 class PaymentError(Exception):
@@ -55,6 +74,25 @@ class CreatedSession:
     url: str
 
 
+class _BudgetedRequestsClient(stripe.RequestsClient):
+    """Each attempt's timeout is the per-attempt timeout cut to what is left of the budget."""
+
+    def __init__(self, *, timeout: float) -> None:
+        self.per_attempt = timeout
+        super().__init__(timeout=timeout)
+
+    @property
+    def _timeout(self) -> float:
+        deadline = _deadline.get()
+        if deadline is None:
+            return self.per_attempt
+        return max(0.05, min(self.per_attempt, deadline - time.monotonic()))
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self.per_attempt = value
+
+
 class StripeGateway:
     def __init__(
         self,
@@ -63,19 +101,35 @@ class StripeGateway:
         webhook_secret: str,
         api_base: str | None,
         currency: str,
-        timeout: float = 10.0,
+        timeout: float = 5.0,
+        max_retries: int = 1,
+        budget: float = 15.0,
     ) -> None:
         addresses = {"api": api_base} if api_base else None
         self.client = stripe.StripeClient(
             api_key,
             base_addresses=addresses,
-            http_client=stripe.RequestsClient(timeout=timeout),
-            max_network_retries=2,
+            http_client=_BudgetedRequestsClient(timeout=timeout),
+            max_network_retries=max_retries,
         )
         self.webhook_secret = webhook_secret
         self.currency = currency.lower()
+        self.budget = budget
+
+    def _current_deadline(self) -> float:
+        """One budget per request being served; outside a request, one per call."""
+        if not has_request_context():
+            return time.monotonic() + self.budget
+        if "stripe_deadline" not in g:
+            g.stripe_deadline = time.monotonic() + self.budget
+        return g.stripe_deadline
 
     def _call(self, what: str, fn, *args, **kwargs):
+        deadline = self._current_deadline()
+        if deadline - time.monotonic() < MIN_ATTEMPT:
+            log.warning("stripe %s: not tried, this request's time for Stripe is spent", what)
+            raise PaymentUnavailable("The payment service did not answer in time.")
+        token = _deadline.set(deadline)
         try:
             return fn(*args, **kwargs)
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
@@ -87,6 +141,8 @@ class StripeGateway:
         except stripe.StripeError as error:
             log.error("stripe %s: refused: %s", what, error)
             raise PaymentRejected(getattr(error, "user_message", None) or str(error)) from error
+        finally:
+            _deadline.reset(token)
 
     def create_checkout_session(
         self,
@@ -98,7 +154,6 @@ class StripeGateway:
         success_url: str,
         cancel_url: str,
         shipping: dict | None = None,
-        attempt: int = 1,
     ) -> CreatedSession:
         """`shipping` is the order's delivery address in Stripe's shape (name, phone,
         address); it becomes the PaymentIntent's `shipping`, shown on Stripe's receipts."""
@@ -128,7 +183,9 @@ class StripeGateway:
             "create session",
             self.client.v1.checkout.sessions.create,
             params=params,
-            options={"idempotency_key": f"order-{order_number}-session-{attempt}"},
+            # The same order always asks with the same key, so a retry or a second request
+            # for the same order gets the same session back instead of a second one.
+            options={"idempotency_key": f"order-{order_number}-session"},
         )
         return CreatedSession(id=session.id, url=session.url)
 
@@ -162,18 +219,21 @@ class StripeGateway:
         return refund.to_dict()
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> dict:
-        """Verify the signature (300 s tolerance) and return the event as a dict."""
+        """Verify the signature (300 s tolerance) and return the event, a JSON object."""
         if not signature:
             raise WebhookInvalid("missing Stripe-Signature header")
         try:
-            event = stripe.Webhook.construct_event(
-                payload, signature, self.webhook_secret, tolerance=300
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, self.webhook_secret, tolerance=300
             )
+            event = json.loads(payload)
         except stripe.SignatureVerificationError as error:
             raise WebhookInvalid(f"bad signature: {error}") from error
-        except ValueError as error:
+        except (UnicodeDecodeError, ValueError) as error:
             raise WebhookInvalid(f"malformed payload: {error}") from error
-        return event.to_dict()
+        if not isinstance(event, dict):
+            raise WebhookInvalid("the payload is not a JSON object")
+        return event
 
 
 def init_payments(app: Flask) -> None:
@@ -182,15 +242,22 @@ def init_payments(app: Flask) -> None:
     config["PAYMENTS_SANDBOX"] = sandbox
     if sandbox:
         config["STRIPE_API_BASE"] = config.get("STRIPE_API_BASE") or SANDBOX_API_BASE
-        config["STRIPE_WEBHOOK_SECRET"] = (
-            config.get("STRIPE_WEBHOOK_SECRET") or SANDBOX_WEBHOOK_SECRET
-        )
+        if not config.get("STRIPE_WEBHOOK_SECRET"):
+            # Never a well-known secret: events signed with one could mark orders paid.
+            # `make run` makes one secret and gives it to both the sandbox and the shop.
+            config["STRIPE_WEBHOOK_SECRET"] = random_webhook_secret()
+            log.warning(
+                "payment sandbox without STRIPE_WEBHOOK_SECRET: webhooks will be refused "
+                "until the shop and the sandbox share one"
+            )
     app.extensions["payments"] = StripeGateway(
         api_key=config.get("STRIPE_SECRET_KEY") or SANDBOX_KEY,
         webhook_secret=config["STRIPE_WEBHOOK_SECRET"],
         api_base=config.get("STRIPE_API_BASE"),
         currency=config["SHOP_CURRENCY"],
-        timeout=config.get("STRIPE_TIMEOUT", 10.0),
+        timeout=float(config.get("STRIPE_TIMEOUT", 5.0)),
+        max_retries=int(config.get("STRIPE_MAX_RETRIES", 1)),
+        budget=float(config.get("STRIPE_REQUEST_BUDGET", 15.0)),
     )
 
 

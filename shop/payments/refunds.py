@@ -10,14 +10,29 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shop.checkout.models import Order
-from shop.checkout.states import can_transition, record, transition
+from shop.checkout.states import REFUNDABLE, OrderState, can_transition, record, transition
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.payments.gateway import gateway
 from shop.payments.models import Refund
 from shop.pricing.money import format_money
 
-REFUNDABLE_STATES = ("paid", "shipped", "delivered", "partially_refunded")
+
+def payment_intent_of(order: Order) -> str | None:
+    """The order's payment intent; asked of its Checkout Session when it was not stored.
+
+    Raises PaymentError when Stripe cannot be asked.
+    """
+    if order.stripe_payment_intent or not order.stripe_session_id:
+        return order.stripe_payment_intent
+    session = gateway().retrieve_session(order.stripe_session_id)
+    intent = session.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if isinstance(intent, str) and intent:
+        order.stripe_payment_intent = intent
+        db.session.flush()
+    return order.stripe_payment_intent
 
 
 def refund_order(order: Order, amount: int, *, actor: str, reason: str, request_id: str) -> Refund:
@@ -30,7 +45,8 @@ def refund_order(order: Order, amount: int, *, actor: str, reason: str, request_
     existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
     if existing is not None:
         return existing
-    if order.state not in REFUNDABLE_STATES or not order.stripe_payment_intent:
+    # A paid order is always refundable: an intent missing on it is fetched from Stripe.
+    if order.state not in REFUNDABLE or not payment_intent_of(order):
         raise ShopError(
             409,
             f"Order {order.number} is {order.state.replace('_', ' ')}: "
@@ -64,7 +80,7 @@ def apply_refunded_amount(order: Order, refunded: int, *, actor: str) -> None:
     refunded = min(refunded, order.total)
     if refunded <= order.amount_refunded:
         return
-    target = "refunded" if refunded >= order.total else "partially_refunded"
+    target = OrderState.REFUNDED if refunded >= order.total else OrderState.PARTIALLY_REFUNDED
     if not can_transition(order.state, target):
         order.needs_review = True
         record(

@@ -1,4 +1,7 @@
-"""POST /stripe/webhook: verify, record once, dispatch through a table of handlers.
+"""POST /stripe/webhook: verify, check the shape, record once, dispatch to a handler.
+
+A signed event whose fields are not what Stripe sends (an array body, `metadata` that is
+not an object, a session without an id, …) is answered 400 before anything is written.
 
 The event id is inserted into `processed_events` in the same transaction as the event's
 effect. A repeat (or a concurrent duplicate) finds the id taken and is acknowledged
@@ -28,6 +31,47 @@ bp = Blueprint("webhooks", __name__)
 ACTOR = "stripe"
 
 
+def _text(value) -> bool:
+    """A non-empty printable string that fits our columns (no NUL for PostgreSQL)."""
+    return isinstance(value, str) and 0 < len(value) <= 255 and value.isprintable()
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def session_problem(session: dict) -> str | None:
+    """What is wrong with a Checkout Session object, or None when handlers can use it."""
+    if not _text(session.get("id")):
+        return "session without an id"
+    metadata = session.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "metadata is not an object"
+    for number in (session.get("client_reference_id"), (metadata or {}).get("order_number")):
+        if number is not None and not _text(number):
+            return "the order number is not a string"
+    if not _text(session.get("payment_status")) or not _text(session.get("status")):
+        return "payment_status or status missing"
+    if session.get("currency") is not None and not _text(session["currency"]):
+        return "currency is not a string"
+    if session.get("amount_total") is not None and not _count(session["amount_total"]):
+        return "amount_total is not a whole number"
+    intent = session.get("payment_intent")
+    if intent is not None and not (
+        _text(intent) or (isinstance(intent, dict) and _text(intent.get("id")))
+    ):
+        return "payment_intent is neither an id nor an object with one"
+    return None
+
+
+def charge_problem(charge: dict) -> str | None:
+    if not _text(charge.get("payment_intent")):
+        return "charge without a payment intent"
+    if not _count(charge.get("amount_refunded")):
+        return "amount_refunded is not a whole number"
+    return None
+
+
 def session_completed(session: dict) -> None:
     checkout.complete_order(session, actor=ACTOR)
 
@@ -39,6 +83,9 @@ def session_payment_failed(session: dict) -> None:
 
 
 def session_expired(session: dict) -> None:
+    if session.get("status") == "complete":  # never cancel what Stripe says was completed
+        checkout.complete_order(session, actor=ACTOR)
+        return
     order = checkout.order_for_session(session)
     if order is not None:
         checkout.cancel_order(order, actor=ACTOR, note="The checkout session expired.")
@@ -51,15 +98,16 @@ def charge_refunded(charge: dict) -> None:
     if order is None:
         log.warning("charge.refunded for unknown payment intent %s", charge.get("payment_intent"))
         return
-    apply_refunded_amount(order, int(charge.get("amount_refunded") or 0), actor=ACTOR)
+    apply_refunded_amount(order, charge["amount_refunded"], actor=ACTOR)
 
 
-HANDLERS: dict[str, Callable[[dict], None]] = {
-    "checkout.session.completed": session_completed,
-    "checkout.session.async_payment_succeeded": session_completed,
-    "checkout.session.async_payment_failed": session_payment_failed,
-    "checkout.session.expired": session_expired,
-    "charge.refunded": charge_refunded,
+Check = Callable[[dict], str | None]
+HANDLERS: dict[str, tuple[Check, Callable[[dict], None]]] = {
+    "checkout.session.completed": (session_problem, session_completed),
+    "checkout.session.async_payment_succeeded": (session_problem, session_completed),
+    "checkout.session.async_payment_failed": (session_problem, session_payment_failed),
+    "checkout.session.expired": (session_problem, session_expired),
+    "charge.refunded": (charge_problem, charge_refunded),
 }
 
 
@@ -72,9 +120,15 @@ def receive():
         log.warning("webhook refused: %s", error)
         return {"error": "invalid webhook"}, 400
     event_id, event_type = event.get("id"), event.get("type")
-    obj = (event.get("data") or {}).get("object")
-    if not (isinstance(event_id, str) and isinstance(event_type, str) and isinstance(obj, dict)):
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not (_text(event_id) and _text(event_type) and isinstance(obj, dict)):
         return {"error": "malformed event"}, 400
+    check, handler = HANDLERS.get(event_type, (None, None))
+    problem = check(obj) if check else None
+    if problem:
+        log.warning("webhook %s (%s) refused: %s", event_id, event_type, problem)
+        return {"error": f"malformed event: {problem}"}, 400
     if db.session.get(ProcessedEvent, event_id) is not None:
         return {"status": "duplicate"}
     try:
@@ -83,7 +137,6 @@ def receive():
     except IntegrityError:
         db.session.rollback()  # a concurrent delivery of the same event got there first
         return {"status": "duplicate"}
-    handler = HANDLERS.get(event_type)
     if handler is not None:
         handler(obj)  # an exception here rolls back the record too: Stripe will retry
     db.session.commit()

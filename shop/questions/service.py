@@ -194,20 +194,19 @@ def publish(question_id: int, *, title: str, body: str, answer_text: str) -> Que
     title = " ".join(clean_text(title, "title", TITLE_MIN, TITLE_MAX).split())
     public_body = clean_text(body, "question", QUESTION_MIN, QUESTION_MAX)
     public_answer = clean_text(answer_text, "answer", ANSWER_MIN, ANSWER_MAX)
-    before = _state(question)
+    wording = (title, slugify(title), public_body, public_answer)
     first_time = question.status == QuestionStatus.ANSWERED
-    question.title = title
-    question.slug = slugify(title)
-    question.public_body = public_body
-    question.public_answer = public_answer
+    current = (question.title, question.slug, question.public_body, question.public_answer)
+    if not first_time and wording == current:
+        return question  # saved unchanged: nothing to record
+    before = _state(question)
+    question.title, question.slug, question.public_body, question.public_answer = wording
     question.status = QuestionStatus.PUBLISHED.value
     question.moderated_at = utcnow()
     if first_time:
         question.published_at = question.moderated_at
     db.session.flush()
     after = _state(question)
-    if before == after:
-        return question
     audit(
         "publish" if first_time else "update",
         "question",

@@ -4,6 +4,7 @@ inbox (`/doctor/`). SPEC §14."""
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 from flask import (
@@ -35,6 +36,7 @@ bp = Blueprint("questions", __name__)
 doctor_bp = Blueprint("doctor", __name__, url_prefix="/doctor")
 
 EXPECTATION = "Doctors usually answer within 24 hours."
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 # --- asking --------------------------------------------------------------------------------
@@ -220,6 +222,8 @@ def inbox():
     slug = request.args.get("condition", "").strip()
     condition = None
     if slug:
+        if not SLUG_RE.fullmatch(slug):
+            abort(400, description="Unknown condition: choose one from the list.")
         condition = content_queries.condition_by_slug(slug)
         if condition is None:
             abort(400, description="Unknown condition: choose one from the list.")

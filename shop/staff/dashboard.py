@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from shop.catalog.models import Product, Variant
 from shop.checkout.models import Order
+from shop.checkout.states import REFUNDABLE
 from shop.content.models import Article
 from shop.database import utcnow
 from shop.extensions import db
 from shop.staff.base import bp
 
 LOW_STOCK = 5
-PAID_STATES = ("paid", "shipped", "delivered", "partially_refunded")
 
 
 @bp.get("/")
@@ -23,7 +23,8 @@ def dashboard():
     today = datetime.combine(utcnow().date(), time.min, tzinfo=utcnow().tzinfo)
     orders_today, revenue_today = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Order.total - Order.amount_refunded), 0)).where(
-            Order.created_at >= today, Order.state.in_(PAID_STATES)
+            Order.created_at >= today,
+            Order.state.in_(REFUNDABLE),  # paid, money not all refunded
         )
     ).one()
     review = db.session.scalars(

@@ -17,7 +17,13 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation
 
 from shop.checkout.models import STATES, Order
-from shop.checkout.states import InvalidTransition, can_transition, record, transition
+from shop.checkout.states import (
+    REFUNDABLE,
+    InvalidTransition,
+    can_transition,
+    record,
+    transition,
+)
 from shop.database import utcnow
 from shop.delivery import service as delivery
 from shop.delivery.forms import ShipForm
@@ -27,7 +33,7 @@ from shop.extensions import db
 from shop.listing import query_arg
 from shop.payments.gateway import PaymentError, PaymentUnavailable
 from shop.payments.models import Refund
-from shop.payments.refunds import REFUNDABLE_STATES, refund_order
+from shop.payments.refunds import refund_order
 from shop.pricing.money import format_money, parse_rupees
 from shop.staff.audit import audit
 from shop.staff.base import actor, bp, menu_item
@@ -171,9 +177,9 @@ def _detail(
         None,
     )
     can_refund = (
-        order.state in REFUNDABLE_STATES
+        order.state in REFUNDABLE
         and order.refundable > 0
-        and bool(order.stripe_payment_intent)
+        and bool(order.stripe_payment_intent or order.stripe_session_id)
     )
     return render_template(
         "staff/orders/detail.html",

@@ -123,7 +123,9 @@ def user_role(user_id: int):
     new_role, old_role = form.role.data, user.role
     doctor = None
     if new_role == "doctor":
-        doctor = db.session.scalar(select(Doctor).where(Doctor.slug == form.doctor.data))
+        known = {choice.value for choice in form.doctor.choices if choice.value}
+        slug = form.doctor.data if form.doctor.data in known else None
+        doctor = db.session.scalar(select(Doctor).where(Doctor.slug == slug)) if slug else None
         if doctor is None:
             form.doctor.errors.append("Choose the doctor profile this account answers as.")
             db.session.rollback()

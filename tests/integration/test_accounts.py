@@ -479,6 +479,7 @@ def test_seed_demo_creates_the_staff_account_once(runner, client, db, monkeypatc
 
 def test_production_session_cookie_flags_and_hsts(database_url, db, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         response = app.test_client().get("/cart", base_url="https://shop.test")

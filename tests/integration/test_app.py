@@ -29,6 +29,7 @@ def test_debug_and_tests_get_a_development_key(monkeypatch):
 
 def test_production_cookies_are_secure(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -51,6 +52,7 @@ def test_database_url_is_normalised_to_psycopg(monkeypatch):
 
 def test_a_crash_rolls_back_and_shows_the_500_page(database_url, db, monkeypatch, caplog):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
 
     @app.get("/boom")

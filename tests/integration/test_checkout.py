@@ -135,7 +135,7 @@ def test_checkout_places_the_order_with_holds_and_a_matching_stripe_session(
         if r["method"] == "POST" and r["path"] == "/v1/checkout/sessions"
     ]
     params = create["params"]
-    assert create["idempotency_key"] == f"order-{order.number}-session-1"
+    assert create["idempotency_key"] == f"order-{order.number}-session"
     assert params["client_reference_id"] == order.number
     assert params["metadata"]["order_number"] == order.number
     assert params["customer_email"] == GUEST

@@ -94,6 +94,7 @@ def test_admins_make_a_doctor_in_the_users_screen(app, admin, db):
 
     assert set_role(admin, user.id, "doctor").status_code == 422
     assert set_role(admin, user.id, "doctor", "nobody").status_code == 422
+    assert set_role(admin, user.id, "doctor", "dr-\x00screen").status_code in (400, 422)
     assert user_by_email("new-doctor@example.com").role == "customer"
 
     response = set_role(admin, user.id, "doctor", "dr-screen")

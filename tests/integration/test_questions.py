@@ -311,7 +311,8 @@ def test_the_inbox_lists_flagged_first_then_oldest_and_never_the_e_mail(mehta, d
     assert ASKER not in html and "@" not in html.split("<main", 1)[1].split("</main>")[0]
     only_joint = mehta.get("/doctor/?condition=joint-pain").get_data(as_text=True)
     assert re.findall(r'data-question="(\d+)"', only_joint) == [str(joint.id)]
-    assert mehta.get("/doctor/?condition=nope").status_code == 400
+    for bad in ("nope", "%00", "x" * 500, "Joint%20Pain"):
+        assert mehta.get(f"/doctor/?condition={bad}").status_code == 400
     page = mehta.get(f"/doctor/questions/{flagged.id}").get_data(as_text=True)
     assert "Emergency sign" in page and ASKER not in page
 
@@ -440,6 +441,9 @@ def test_staff_publish_with_edited_wording_and_the_asker_gets_the_link(
         )
     ]
     assert actions == ["publish", "update"]
+    unchanged = publish(staff, question.id, title="Heat or ice for a lower back spasm?")
+    assert unchanged.status_code == 303
+    assert count(db, AuditEntry) == 2  # saving the same wording records nothing
     moved = client.get(url)
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith(
@@ -592,6 +596,8 @@ def test_published_questions_are_in_the_sitemap(client, db, doctors, spasm):
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
     assert f"http://shop.test/questions/{published.id}-{published.slug}" in sitemap
     assert f"/questions/{hidden.id}" not in sitemap
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert "Disallow: /doctor/" in robots and "Disallow: /questions" not in robots
 
 
 def test_condition_page_query_count_does_not_grow_with_questions(
@@ -610,6 +616,23 @@ def test_condition_page_query_count_does_not_grow_with_questions(
     assert five.count == one.count
 
 
+def test_doctor_page_query_count_does_not_grow_with_answers(
+    client, db, doctors, spasm, count_queries
+):
+    slug = doctors["mehta"].slug
+    make_question(condition=spasm, status="published", doctor=doctors["mehta"])
+    db.session.commit()
+    with count_queries() as one:
+        assert client.get(f"/doctors/{slug}").status_code == 200
+    for _ in range(4):
+        make_question(condition=spasm, status="published", doctor=doctors["mehta"])
+    db.session.commit()
+    with count_queries() as five:
+        html = client.get(f"/doctors/{slug}").get_data(as_text=True)
+    assert html.count("10 years of experience") >= 5
+    assert five.count == one.count
+
+
 def test_cached_pages_show_a_question_as_soon_as_it_is_published(
     app, client, staff, db, doctors, spasm, monkeypatch
 ):
@@ -625,3 +648,27 @@ def test_cached_pages_show_a_question_as_soon_as_it_is_published(
     page = client.get(f"/questions/{question.id}-heat-or-ice-for-a-back-spasm")
     assert page.status_code == 200 and "\x00" not in page.text
     app.extensions["page_cache"].clear()
+
+
+def test_doctors_answering_at_the_same_moment_get_one_winner(app, db, spasm):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    emails = [f"doctor{i}@example.com" for i in range(4)]
+    for email in emails:
+        make_doctor_user(email, conditions=[spasm])
+    question = make_question(condition=spasm)
+    db.session.commit()
+    question_id = question.id
+    clients = [signed_in(app, email) for email in emails]
+    start = threading.Barrier(len(clients))
+
+    def answer_now(client):
+        start.wait()
+        return answer(client, question_id, f"An answer written by {client.token[:6]}, in full.")
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        statuses = sorted(pool.map(answer_now, clients), key=lambda r: r.status_code)
+    assert [r.status_code for r in statuses] == [303, 409, 409, 409]
+    (saved,) = questions(db)
+    assert saved.status == "answered" and saved.doctor_id is not None

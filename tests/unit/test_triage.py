@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -136,3 +138,20 @@ def test_a_sign_glued_inside_a_longer_word_is_not_a_hit(phrase, prefix):
 def _sign_inside(words: list[str], label: str) -> bool:
     """True when the phrase still holds the sign without its first and last word."""
     return label in emergency_signs(" ".join(words[1:-1]))
+
+
+@given(st.text(max_size=400))
+def test_question_slugs_are_always_url_safe(title):
+    from shop.questions.service import slugify
+
+    slug = slugify(title)
+    assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug) and len(slug) <= 100
+    assert len(slug.split("-")) <= 8 or slug == "question"
+
+
+def test_question_slugs_read_like_the_title():
+    from shop.questions.service import slugify
+
+    assert slugify("Heat or ice for a back spasm?") == "heat-or-ice-for-a-back-spasm"
+    assert slugify("Is child's pose safe?") == "is-child-s-pose-safe"
+    assert slugify("पीठ दर्द") == "question"

@@ -15,6 +15,7 @@ All state lives in memory in one process. Start it with
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Sequence
 
@@ -145,7 +146,7 @@ class SandboxServer:
 def run_sandbox(host: str = "127.0.0.1", port: int = 12111, **options) -> None:
     """Serve the sandbox in the foreground until interrupted."""
     options.setdefault("webhook_url", None)
-    options.setdefault("webhook_secret", "whsec_sandbox")
+    options.setdefault("webhook_secret", "whsec_" + secrets.token_urlsafe(24))
     options.setdefault("public_url", f"http://{host}:{port}")
     app = create_sandbox_app(**options)
     server = make_server(host, port, app, threaded=True)

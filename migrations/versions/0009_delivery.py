@@ -1,7 +1,7 @@
 """Delivery: the address book, delivery zones, and each order's delivery snapshot.
 
 Revision ID: delivery
-Revises: ask_a_doctor
+Revises: order_client_ip
 Create Date: 2026-11-29
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'delivery'
-down_revision = 'ask_a_doctor'
+down_revision = 'order_client_ip'
 branch_labels = None
 depends_on = None
 
