@@ -23,8 +23,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(os.environ, app.instance_path))
     app.config.update(config or {})
     check_config(app.config, debug=app.debug, testing=app.testing)
-    if "SESSION_COOKIE_SECURE" not in (config or {}):
-        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     os.makedirs(app.instance_path, exist_ok=True)
 
     configure_logging(app)
@@ -50,8 +48,9 @@ def register_extensions(app: Flask) -> None:
     from shop.cache import init_page_cache
     from shop.extensions import csrf, db, limiter, login_manager, migrate
     from shop.payments.gateway import init_payments
-    from shop.security import init_security_headers
+    from shop.security import init_request_edge, init_security_headers
 
+    init_request_edge(app)  # first: its checks run before any other hook touches the database
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True

@@ -6,10 +6,17 @@ CLI command can build an app with its own environment.
 
 from __future__ import annotations
 
+import logging
+import os
+import shlex
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and tests
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -26,6 +33,15 @@ def normalise_database_url(url: str) -> str:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _count(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number ≥ 0, not {raw!r}.")
+    return int(raw)
 
 
 def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
@@ -66,6 +82,9 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "MAIL_FROM": environ.get("MAIL_FROM", "Remedy Shop <shop@localhost>"),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Accept per-process rate-limit counters under several workers (benchmarks only).
+        "SHOP_ALLOW_PER_PROCESS_LIMITS": _flag(environ.get("SHOP_ALLOW_PER_PROCESS_LIMITS")),
+        "SHOP_TRUSTED_PROXIES": _count(environ, "SHOP_TRUSTED_PROXIES", 0),
         # Argon2id cost (RFC 9106's second recommendation); tests may lower it for speed.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
@@ -76,7 +95,10 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
-        "DEBUG_FROM_ENV": _flag(environ.get("FLASK_DEBUG")),
+        # None: follow the scheme of SHOP_BASE_URL (see `check_config`).
+        "SESSION_COOKIE_SECURE": (
+            _flag(environ["SESSION_COOKIE_SECURE"]) if "SESSION_COOKIE_SECURE" in environ else None
+        ),
     }
 
 
@@ -101,5 +123,57 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
             "Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for real payments, or "
             "SHOP_PAYMENTS_SANDBOX=1 to run with test payments on purpose."
         )
-    # Secure cookies everywhere but on a developer's plain-HTTP machine.
-    config.setdefault("SESSION_COOKIE_SECURE", not (debug or testing))
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        # A browser sends a Secure cookie back only over HTTPS: on a plain-HTTP deployment
+        # it would silently drop every session (and cart), so follow the site's scheme.
+        config["SESSION_COOKIE_SECURE"] = urlsplit(config["SHOP_BASE_URL"]).scheme == "https"
+    if not (debug or testing):
+        check_rate_limit_storage(config, os.environ, sys.argv)
+
+
+def worker_count(environ: Mapping[str, str], argv: list[str]) -> int | None:
+    """How many server processes will share this configuration, when we can tell.
+
+    gunicorn takes `-w/--workers` (also through GUNICORN_CMD_ARGS) and defaults to
+    WEB_CONCURRENCY; None means "unknown" (another server, or a gunicorn config file).
+    """
+    args = shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))
+    if argv and Path(argv[0]).name.startswith("gunicorn"):
+        args += argv[1:]
+    workers = None
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.partition("=")[2]
+        elif arg.startswith("-w") and len(arg) > 2:
+            value = arg[2:]
+        if value is not None and value.isdigit():
+            workers = int(value)
+    if workers is None and environ.get("WEB_CONCURRENCY", "").strip().isdigit():
+        workers = int(environ["WEB_CONCURRENCY"])
+    return workers
+
+
+def check_rate_limit_storage(config: dict, environ: Mapping[str, str], argv: list[str]) -> None:
+    """Refuse per-process (`memory://`) rate-limit counters where several processes serve.
+
+    Each worker would count on its own, multiplying every limit by the number of workers
+    (and by the number of app servers): login and coupon throttling need shared storage.
+    """
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        return
+    if config.get("SHOP_ALLOW_PER_PROCESS_LIMITS"):
+        return
+    workers = worker_count(environ, argv)
+    if workers is not None and workers > 1:
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI is memory:// but {workers} workers will run: each would "
+            "count sign-in and coupon attempts on its own. Point it at shared storage "
+            "(e.g. redis://127.0.0.1:6379/0)."
+        )
+    log.warning(
+        "RATELIMIT_STORAGE_URI is memory://: rate limits are counted per process. That is "
+        "only right for a single worker on a single server; set it to redis://… otherwise."
+    )

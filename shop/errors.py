@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -58,6 +59,10 @@ def init_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code >= 500:
             return server_error(error)
+        if error.response is not None:  # a page made for this refusal (e.g. sign-in throttled)
+            return error.response
+        if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
+            return _render(429, "Too many attempts in a short time. Wait a few minutes.")
         return _render(error.code, error.description or "")
 
     @app.errorhandler(InternalServerError)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from shop.accounts.emails import ValidEmail
 from shop.accounts.passwords import MAX_LENGTH, password_problem
 
 
@@ -18,13 +19,7 @@ def _strong(form, field) -> None:
 
 def _email_field() -> EmailField:
     return EmailField(
-        "E-mail",
-        validators=[
-            DataRequired("Enter your e-mail address."),
-            Length(max=254),
-            Email("Enter a valid e-mail address.", check_deliverability=False),
-        ],
-        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), ValidEmail()]
     )
 
 

@@ -16,15 +16,6 @@ def require_role(check, message: str = "This page is for Remedy Shop staff.") ->
         abort(403, description=message)
 
 
-def staff_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        require_role(lambda user: user.is_staff)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):

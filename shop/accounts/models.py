@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop.accounts.emails import customer_key
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 
@@ -63,8 +64,9 @@ class User(UserMixin, db.Model):
 
     @property
     def customer_key(self) -> str:
-        """Whom per-customer coupon limits count against."""
-        return f"user:{self.id}"
+        """Whom per-customer coupon limits count against: the same key as a guest
+        checkout with this e-mail (or its `+tag` and Gmail-dot spellings) gets."""
+        return customer_key(self.email)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import gzip
+from functools import cache
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
-COMMON = frozenset(
-    """password password1 password12 password123 1234567890 12345678910 qwertyuiop
-    iloveyou12 letmein123 welcome123 administrator passw0rd123 qwerty1234 1q2w3e4r5t
-    abcdefghij 0987654321 1111111111 aaaaaaaaaa remedyshop""".split()
-)
+# 20,000 passwords seen most often in breaches (Royce Williams' list, as Django ships it;
+# see data/LICENSE-common-passwords.txt), lower-cased. Attackers try these first.
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+SHOP_WORDS = frozenset({"remedyshop", "remedy shop", "remedyshop123"})
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip()) | SHOP_WORDS
 
 
 def _hasher() -> PasswordHasher:
@@ -52,12 +61,17 @@ def _dummy_hash() -> str:
 
 def password_problem(password: str, email: str = "") -> str | None:
     """Why a new password is too weak, or None when it is fine."""
+    lowered = password.lower()
+    if lowered in common_passwords() or lowered.strip() in common_passwords():
+        return (
+            "That password is one of the most common ones, which attackers try first. "
+            "Try a short phrase of a few words."
+        )
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
-    lowered = password.lower()
-    if lowered in COMMON or len(set(lowered)) < 4:
+    if len(set(lowered)) < 4:
         return "That password is too easy to guess. Try a short phrase of a few words."
     if email and lowered == email.lower():
         return "Your password cannot be your e-mail address."

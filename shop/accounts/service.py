@@ -1,6 +1,8 @@
-"""Account operations: sign-up, sign-in with session renewal, sign-out, passwords.
+"""Account operations: sign-up, sign-in, sign-out, passwords, reset links.
 
-Functions add and flush; the view or command commits once.
+Services take plain values (an e-mail, a password, a User, a Cart) and never read the
+request or the session: the views parse forms and keep the session. Functions add and
+flush; the view or command commits once.
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ import hashlib
 import hmac
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, session, url_for
-from flask_login import login_user, logout_user
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from shop.accounts.emails import parse_email
 from shop.accounts.models import ROLES, User
 from shop.accounts.passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from shop.cart import service as cart_service
+from shop.cart.models import Cart
 from shop.database import utcnow
 from shop.errors import ShopError
 from shop.extensions import db
@@ -29,20 +33,70 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def _insert_user(
+    email: str, password_hash: str, role: str, doctor_id: int | None = None
+) -> User | None:
+    """Add the account, or None when the e-mail has one.
+
+    `INSERT … ON CONFLICT (email) DO NOTHING`: when two sign-ups for one address race,
+    the unique index decides and the loser gets None instead of an IntegrityError.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    user_id = db.session.scalar(
+        insert(User)
+        .values(email=email, password_hash=password_hash, role=role, doctor_id=doctor_id)
+        .on_conflict_do_nothing(index_elements=[User.email])
+        .returning(User.id)
+    )
+    return db.session.get(User, user_id) if user_id is not None else None
+
+
 def create_user(
     email: str, password: str, role: str = "customer", doctor_id: int | None = None
 ) -> User:
-    """Create an account; refuses an e-mail that already has one."""
-    email = email.strip().lower()
-    if find_user(email) is not None:
-        raise ShopError(
-            422,
-            "This e-mail address cannot be used to register. If it is yours, sign in or "
-            "reset your password.",
+    """Create an account (CLI, demo data); refuses an e-mail that already has one."""
+    email = parse_email(email)
+    draft = User()  # not added: only checks the role and doctor profile before the insert
+    set_role(draft, role, doctor_id)
+    user = _insert_user(email, hash_password(password), draft.role, draft.doctor_id)
+    if user is None:
+        raise ShopError(409, f"{email} already has an account.")
+    return user
+
+
+def register(email: str, password: str) -> User | None:
+    """Open a customer account, answering the same whether or not the e-mail has one.
+
+    A new account's owner is welcomed by e-mail; an existing account's owner is told
+    someone tried, with the sign-in and reset links. Only the inbox learns which it was,
+    so the form cannot be used to find out who shops here. None when it existed.
+    """
+    email = parse_email(email)
+    password_hash = hash_password(password)  # hashed either way: the same time either way
+    user = _insert_user(email, password_hash, "customer")
+    base = current_app.config["SHOP_BASE_URL"]
+    sign_in = base + url_for("accounts.login")
+    if user is not None:
+        send_mail(
+            email,
+            "Welcome to Remedy Shop",
+            "Your Remedy Shop account is ready. Sign in with this e-mail address and the "
+            f"password you chose:\n{sign_in}\n\n"
+            "If you did not create it, ignore this e-mail or reset the password:\n"
+            f"{base + url_for('accounts.password_reset')}\n",
         )
-    user = User(email=email, password_hash=hash_password(password))
-    set_role(user, role, doctor_id)
-    db.session.add(user)
+    else:
+        send_mail(
+            email,
+            "Someone tried to open a Remedy Shop account with your e-mail",
+            "Someone tried to create a Remedy Shop account with this e-mail address, which "
+            "already has one. If it was you, sign in here:\n"
+            f"{sign_in}\n\n"
+            "Forgotten the password? Choose a new one here:\n"
+            f"{base + url_for('accounts.password_reset')}\n\n"
+            "If it was not you, ignore this e-mail: nothing has changed.\n",
+        )
     db.session.flush()
     return user
 
@@ -76,22 +130,18 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def log_in(user: User) -> list[str]:
-    """Start a fresh session for `user`, bringing the guest cart along.
+def record_login(user: User, guest_cart: Cart | None) -> tuple[Cart | None, list[str]]:
+    """Note the sign-in and bring the guest's cart into the account's.
 
-    The old session's contents (and so its CSRF token) are dropped: a session fixed or
-    copied before sign-in is worth nothing after it.
+    Returns the account's cart (None when neither has one) and notices about lines that
+    could not come along.
     """
-    guest_cart = cart_service.current_cart()
-    session.clear()
-    login_user(user)
     user.last_login_at = utcnow()
     account_cart = cart_service.cart_for_user(user.id, create=guest_cart is not None)
     notices: list[str] = []
     if guest_cart is not None and guest_cart.user_id is None:
         notices = cart_service.merge_carts(guest_cart, account_cart)
-    cart_service.remember_count(account_cart)
-    return notices
+    return account_cart, notices
 
 
 def end_sessions(user: User) -> None:
@@ -99,19 +149,13 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
-def log_out(user: User) -> None:
-    end_sessions(user)
-    logout_user()
-    session.clear()
-
-
 def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; ends the other sessions."""
     if not verify_password(user.password_hash, current):
         raise ShopError(422, "Your current password is not right.")
     user.password_hash = hash_password(new)
     end_sessions(user)
     db.session.flush()
-    login_user(user)  # this browser stays signed in under the new session version
 
 
 # --- password reset ----------------------------------------------------------------------

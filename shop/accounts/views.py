@@ -1,12 +1,16 @@
-"""Register, sign in and out, change and reset passwords (SPEC §4, §8)."""
+"""Register, sign in and out, change and reset passwords (SPEC §4, §8).
+
+The views parse the forms and own the session (who is signed in, the cart's count);
+`shop.accounts.service` does the rest with plain values.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
-from shop.accounts import service
+from shop.accounts import service, throttle
 from shop.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -14,7 +18,9 @@ from shop.accounts.forms import (
     ResetForm,
     ResetRequestForm,
 )
+from shop.accounts.models import User
 from shop.accounts.service import safe_next
+from shop.cart import service as cart_service
 from shop.errors import ShopError
 from shop.extensions import db, limiter
 
@@ -23,18 +29,24 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 LOGIN_FAILED = "That e-mail and password do not match an account."
 
 
-def _login_failed(response) -> bool:
-    """Count only failed sign-ins against the limits."""
-    return response.status_code != 303
-
-
-def _account_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:320]
-
-
 def _invalid(form: FlaskForm, template: str, status: int = 422, **context):
     db.session.rollback()
     return render_template(template, form=form, **context), status
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in on a fresh session, bringing the guest cart along.
+
+    The old session's contents (and so its CSRF token) are dropped: a session fixed or
+    copied before sign-in is worth nothing after it.
+    """
+    guest_cart = cart_service.current_cart()
+    session.clear()
+    login_user(user)
+    account_cart, notices = service.record_login(user, guest_cart)
+    cart_service.remember_count(account_cart)
+    for notice in notices:
+        flash(notice, "notice")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -46,23 +58,34 @@ def register():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return _invalid(form, "accounts/register.html", status)
-    try:
-        user = service.create_user(form.email.data, form.password.data)
-    except ShopError as error:
-        form.email.errors.append(error.message)
-        return _invalid(form, "accounts/register.html", error.status)
-    notices = service.log_in(user)
+    # The same page whether or not the address already has an account (the inbox is
+    # told which), so the form does not reveal who has an account here.
+    service.register(form.email.data, form.password.data)
     db.session.commit()
-    flash("Welcome! Your account is ready.", "success")
-    for notice in notices:
-        flash(notice, "notice")
-    return redirect(url_for("accounts.profile"), 303)
+    return render_template("accounts/register_sent.html", email=form.email.data)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per 15 minutes", methods=["POST"], deduct_when=_login_failed)
 @limiter.limit(
-    "5 per 15 minutes", methods=["POST"], key_func=_account_key, deduct_when=_login_failed
+    throttle.PER_ADDRESS,
+    methods=["POST"],
+    deduct_when=throttle.counts_as_failure,
+    on_breach=throttle.refused,
+)
+@limiter.limit(
+    throttle.PER_ADDRESS_AND_ACCOUNT,
+    methods=["POST"],
+    key_func=throttle.account_and_address_key,
+    deduct_when=throttle.counts_as_failure,
+    on_breach=throttle.refused,
+)
+@limiter.limit(
+    throttle.PER_ACCOUNT,
+    methods=["POST"],
+    key_func=throttle.account_key,
+    deduct_when=throttle.counts_as_failure,
+    exempt_when=throttle.is_known_device,
+    on_breach=throttle.refused,
 )
 def login():
     target = safe_next(request.args.get("next") or request.form.get("next"), url_for("core.home"))
@@ -76,19 +99,21 @@ def login():
     if user is None:
         form.form_errors.append(LOGIN_FAILED)
         return _invalid(form, "accounts/login.html", 401, next=target)
-    notices = service.log_in(user)
+    start_session(user)
     db.session.commit()
-    for notice in notices:
-        flash(notice, "notice")
     flash("You are signed in.", "success")
-    return redirect(target, 303)
+    response = redirect(target, 303)
+    throttle.remember_device(response, user.email)
+    return response
 
 
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        service.log_out(current_user._get_current_object())
+        service.end_sessions(current_user._get_current_object())
         db.session.commit()
+    logout_user()
+    session.clear()
     flash("You are signed out.", "success")
     return redirect(url_for("core.home"), 303)
 
@@ -100,14 +125,14 @@ def profile():
     if request.method == "POST":
         if not form.validate_on_submit():
             return _invalid(form, "accounts/profile.html")
+        user = current_user._get_current_object()
         try:
-            service.change_password(
-                current_user._get_current_object(), form.current.data, form.password.data
-            )
+            service.change_password(user, form.current.data, form.password.data)
         except ShopError as error:
             form.current.errors.append(error.message)
             return _invalid(form, "accounts/profile.html", error.status)
         db.session.commit()
+        login_user(user)  # this browser stays signed in under the new session version
         flash("Your password was changed. Other devices have been signed out.", "success")
         return redirect(url_for("accounts.profile"), 303)
     return render_template("accounts/profile.html", form=form)
@@ -129,10 +154,7 @@ def password_reset():
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per 15 minutes", methods=["POST"])
 def password_reset_confirm(token: str):
-    try:
-        user = service.user_for_reset_token(token)
-    except ShopError as error:
-        abort(error.status, description=error.message)
+    user = service.user_for_reset_token(token)  # ShopError(400) reaches the error page
     form = ResetForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -140,5 +162,8 @@ def password_reset_confirm(token: str):
         service.reset_password(user, form.password.data)
         db.session.commit()
         flash("Your password was changed. Sign in with the new one.", "success")
-        return redirect(url_for("accounts.login"), 303)
+        response = redirect(url_for("accounts.login"), 303)
+        # The link came to the owner's inbox: this browser is theirs from now on.
+        throttle.remember_device(response, user.email)
+        return response
     return render_template("accounts/reset_form.html", form=form)

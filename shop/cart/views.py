@@ -8,7 +8,7 @@ from flask_login import current_user
 from shop.cart import service
 from shop.database import utcnow
 from shop.errors import ShopError
-from shop.extensions import db
+from shop.extensions import db, limiter
 from shop.pricing.money import format_money
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -97,7 +97,18 @@ def remove():
     return redirect(url_for("cart.show"), 303)
 
 
+def _coupon_refused(response) -> bool:
+    return response.status_code != 303
+
+
+# Codes are guessable: count each refused code against the visitor's address, so trying
+# hundreds takes days, while a shopper with a typo or two is never in the way.
 @bp.post("/coupon")
+@limiter.limit(
+    "10 per 10 minutes;30 per day",
+    deduct_when=_coupon_refused,
+    error_message="Too many coupon codes tried. Wait a few minutes before trying another.",
+)
 def coupon():
     try:
         cart = service.current_cart()

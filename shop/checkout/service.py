@@ -26,6 +26,7 @@ from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import exists, func, select, update
 
+from shop.accounts.emails import customer_key
 from shop.cart import service as cart_service
 from shop.cart.models import Cart
 from shop.cart.service import CartView, price_cart
@@ -61,7 +62,8 @@ class Customer:
 
     @property
     def key(self) -> str:
-        return f"user:{self.user_id}" if self.user_id else f"email:{self.email.lower()}"
+        """Whom once-per-customer coupons count against: the inbox, signed in or not."""
+        return customer_key(self.email)
 
 
 def products_needing_acknowledgement(view: CartView) -> list[str]:

@@ -11,8 +11,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from shop.accounts.emails import ValidEmail
 from shop.questions import service
 from shop.questions.models import AGE_BANDS
 
@@ -52,12 +53,8 @@ class AskForm(FlaskForm):
     )
     email = EmailField(
         "Your e-mail (never published)",
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email("Enter a valid e-mail address.", check_deliverability=False),
-        ],
-        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[Optional(), ValidEmail()],  # the accounts' validator: one rule everywhere
+        filters=[_strip],
     )
     consent = BooleanField(
         "I agree that my question and its answer may be published without my name or "

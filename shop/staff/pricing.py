@@ -550,10 +550,16 @@ def coupon_detail(coupon_id: int):
 # ----------------------------------------------------------------------------- shipping
 
 
+def _amount_given(form, field) -> None:
+    """Like InputRequired, but blanks (" ") count as missing: the fee column is NOT NULL."""
+    if field.data is None and not field.process_errors:
+        raise ValidationError("Enter the shipping fee (0 for free).")
+
+
 class ShippingForm(FlaskForm):
     fee = RupeesField(
         "Flat shipping fee",
-        validators=[InputRequired("Enter the shipping fee (0 for free).")],
+        validators=[InputRequired("Enter the shipping fee (0 for free)."), _amount_given],
         description="In rupees, charged once per order.",
     )
     free_from = RupeesField(

@@ -27,12 +27,26 @@ def test_debug_and_tests_get_a_development_key(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
 
-def test_production_cookies_are_secure(monkeypatch):
+@pytest.mark.parametrize(
+    ("base_url", "explicit", "secure"),
+    [
+        ("https://shop.example", None, True),
+        ("http://10.0.0.5:8000", None, False),  # plain HTTP on a private network keeps carts
+        ("http://10.0.0.5:8000", "1", True),
+        ("https://shop.example", "0", False),
+    ],
+)
+def test_the_secure_cookie_flag_follows_the_base_url(monkeypatch, base_url, explicit, secure):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("SHOP_PAYMENTS_SANDBOX", "1")
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("SHOP_BASE_URL", base_url)
+    if explicit is None:
+        monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    else:
+        monkeypatch.setenv("SESSION_COOKIE_SECURE", explicit)
     app = create_app()
-    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_SECURE"] is secure
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 

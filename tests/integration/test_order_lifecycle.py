@@ -312,3 +312,46 @@ def test_a_paid_order_without_a_stored_payment_intent_is_still_refundable(
     assert refund.stripe_refund_id.startswith("re_")
     assert the_order(db).stripe_payment_intent == intent
     assert the_order(db).state == OrderState.PARTIALLY_REFUNDED
+
+
+def test_expire_orders_keeps_an_order_stripe_cannot_confirm(client, db, demo, sandbox, runner):
+    before = stock(db, "joint-capsule")
+    fill_cart(client, db)
+    place(client)
+    order = the_order(db)
+    order.hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    sandbox.post("/faults", {"fail_next": 10, "status": 503})
+    result = runner.invoke(args=["expire-orders"])
+    assert result.exit_code == 0
+    assert "Cancelled 0" in result.output and f"could not confirm yet: {order.number}" in (
+        result.output
+    )
+    assert the_order(db).state == OrderState.PENDING_PAYMENT
+    assert stock(db, "joint-capsule") == before - 2
+    sandbox.post("/faults", {"fail_next": 0})
+    assert order.number in runner.invoke(args=["expire-orders"]).output  # next run cancels it
+    assert the_order(db).state == OrderState.CANCELLED
+    assert stock(db, "joint-capsule") == before
+
+
+def test_an_expired_event_for_a_completed_session_completes_instead(client, db, demo, sandbox):
+    fill_cart(client, db)
+    session_id = session_id_of(place(client))
+    sandbox.act(session_id, "pay")
+    (completed,) = events_for(sandbox, session_id, "checkout.session.completed")
+    odd = {**completed, "id": "evt_odd", "type": "checkout.session.expired"}
+    assert deliver(client, odd).status_code == 200
+    assert the_order(db).state == OrderState.PAID
+    _no_paid_order_cancelled(db)
+
+
+def test_the_cancel_page_of_an_order_already_paid_does_not_say_nothing_was_charged(
+    client, db, demo, sandbox
+):
+    order = _paid(client, db, sandbox)  # the webhook came first this time
+    response = client.get(f"/checkout/cancel?order={order.number}")
+    assert f"/account/orders/{order.number}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "nothing was charged" not in page and "went through" in page
+    assert the_order(db).state == OrderState.PAID
