@@ -82,6 +82,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "MAIL_FROM": environ.get("MAIL_FROM", "Remedy Shop <shop@localhost>"),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in this process meanwhile (logged) rather than answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Accept per-process rate-limit counters under several workers (benchmarks only).
         "SHOP_ALLOW_PER_PROCESS_LIMITS": _flag(environ.get("SHOP_ALLOW_PER_PROCESS_LIMITS")),
         "SHOP_TRUSTED_PROXIES": _count(environ, "SHOP_TRUSTED_PROXIES", 0),
