@@ -1,7 +1,7 @@
 """Delivery: the address book, delivery zones, and each order's delivery snapshot.
 
 Revision ID: delivery
-Revises: customer_keys
+Revises: mail_delivery
 Create Date: 2026-11-29
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'delivery'
-down_revision = 'customer_keys'
+down_revision = 'mail_delivery'
 branch_labels = None
 depends_on = None
 
