@@ -19,7 +19,7 @@ from shop.catalog.models import Product, Variant
 from shop.delivery.service import seed_zones
 from shop.errors import ShopError
 from shop.staff.audit import AuditEntry
-from shop.staff.products import service
+from shop.staff.products import stock as service
 from tests.conftest import csrf_token_for
 from tests.factories import make_product, make_user
 from tests.helpers import ADDRESS, log_in
