@@ -383,3 +383,25 @@ def test_models_used_for_redirects_are_the_four_kinds():
         "condition": Condition,
         "doctor": Doctor,
     }
+
+
+def test_a_60000_product_catalogue_gets_an_index_of_two_product_files(client, db):
+    category = make_category("bulk")
+    db.session.commit()
+    rows = [
+        {"slug": f"bulk-{i:05d}", "name": f"Bulk {i}", "category_id": category.id}
+        for i in range(60_000)
+    ]
+    db.session.execute(Product.__table__.insert(), rows)  # one executemany: fast on both
+    db.session.commit()
+    children = _locs(client.get("/sitemap.xml").text, "sitemap")
+    products = [c for c in children if "products" in c.findtext(f"{SM}loc")]
+    assert [c.findtext(f"{SM}loc") for c in products] == [
+        f"{BASE}/sitemap-products-1.xml",
+        f"{BASE}/sitemap-products-2.xml",
+    ]
+    assert all(c.findtext(f"{SM}lastmod").startswith("20") for c in products)
+    first = _locs(client.get("/sitemap-products-1.xml").text, "url")
+    second = _locs(client.get("/sitemap-products-2.xml").text, "url")
+    assert (len(first), len(second)) == (50_000, 10_000)
+    assert second[-1].findtext(f"{SM}loc") == f"{BASE}/products/bulk-59999"
