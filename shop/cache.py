@@ -198,6 +198,10 @@ def page_slot(name: str) -> Markup:
     """A per-request part of the layout ("header" or "flashes"), or its marker."""
     if g.get("filling_page_cache"):
         return Markup(MARK_HEADER if name == "header" else MARK_FLASHES)
+    if name == "header":
+        return Markup(_header())  # rendered once per cart count for anonymous visitors
+    if name == "flashes" and not get_flashed_messages():
+        return Markup("")
     return Markup(render_template(f"_partials/{name}.html"))
 
 
