@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.checkout.views import bp as checkout_bp
     from shop.content.views import bp as content_bp
     from shop.core_views import bp as core_bp
+    from shop.delivery.views import bp as delivery_bp
     from shop.payments.webhooks import bp as webhooks_bp
     from shop.questions.views import bp as questions_bp
     from shop.questions.views import doctor_bp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cart_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(checkout_bp)
+    app.register_blueprint(delivery_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(questions_bp)
@@ -93,21 +95,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.pricing.money import format_money, percent_off
+    from shop.storage import image_url
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["percent_off"] = percent_off
     app.jinja_env.globals["image_url"] = image_url
-
-
-def image_url(image) -> str:
-    """Where a ProductImage is served: uploads from instance/, demo art from static/."""
-    from flask import url_for
-
-    if image.path.startswith("uploads/"):
-        return url_for("catalog.upload", filename=image.path.removeprefix("uploads/"))
-    return url_for("static", filename=image.path)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from shop.checkout.models import Order
+from shop.delivery.service import seed_zones
 from shop.demo import seed_demo
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import make_category, make_product, make_user
-from tests.helpers import audits, count, log_in, post
+from tests.helpers import ADDRESS, audits, count, log_in, post
 
 
 @pytest.fixture()
@@ -400,20 +401,20 @@ def test_saving_demo_pricing_unchanged_writes_nothing(staff, db):
 
 
 def test_a_use_taken_while_staff_edit_the_limit_is_caught_by_the_database(staff, db, monkeypatch):
-    from shop.staff import pricing
+    from shop.staff.pricing import service as pricing
 
     coupon = Coupon(code="POPULAR", kind="percent", value=10, usage_limit=10, uses=3)
     db.session.add(coupon)
     db.session.commit()
     checked = []
 
-    def raced(form, row):
+    def raced(values, row):
         """The first check runs before a checkout's use lands; later ones see it."""
         checked.append(row)
-        return False if len(checked) == 1 else real(form, row)
+        return {} if len(checked) == 1 else real(values, row)
 
-    real = pricing._coupon_problems
-    monkeypatch.setattr(pricing, "_coupon_problems", raced)
+    real = pricing.coupon_problems
+    monkeypatch.setattr(pricing, "coupon_problems", raced)
     response = post(
         staff,
         f"/staff/coupons/{coupon.id}/edit",
@@ -453,7 +454,9 @@ def test_the_coupon_page_lists_a_use_held_by_checkout(staff, shopper, db, sandbo
 
     add_to_cart(shopper, capsule.variants[0].id, 2)
     assert post(shopper, "/cart/coupon", code="spring15").status_code == 303
-    placed = post(shopper, "/checkout", email="guest@example.com", acknowledge="yes")
+    seed_zones(db.session)
+    db.session.commit()
+    placed = post(shopper, "/checkout", email="guest@example.com", acknowledge="yes", **ADDRESS)
     assert placed.status_code == 303, placed.get_data(as_text=True)
     order = db.session.scalar(select(Order))
     redemption = db.session.scalar(select(CouponRedemption))
