@@ -37,6 +37,7 @@ from shop.database import utcnow
 from shop.discounts.holds import finalise_coupon_use, hold_coupon_use, release_coupon_use
 from shop.errors import ShopError
 from shop.extensions import db
+from shop.invoices.service import issue_invoice
 from shop.mail import send_mail
 from shop.payments.gateway import CheckoutLine, PaymentError, PaymentRejected, gateway
 from shop.pricing.money import format_money
@@ -473,6 +474,9 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     if not transition(order, OrderState.PAID, actor=actor, note=note):
         return
     order.stripe_payment_intent = payment_intent
+    # The tax invoice is issued in this same transaction: paid once, invoiced once, and a
+    # rollback gives its number back (no gap in the series).
+    issue_invoice(order)
     finalise_coupon_use(order.id)
     if order.cart_id:
         # Only what was bought leaves the cart: lines added since then stay.
