@@ -592,16 +592,20 @@ def key_matches(order: Order, key: str | None) -> bool:
     return number == order.number
 
 
-def _status_path(order: Order) -> str:
-    """The order-status link's path, also from `expire-orders` (no request there)."""
+def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
+    """The order-status link's path, also from `expire-orders` (no request there).
+
+    With `endpoint="invoices.invoice_page"`, the same signed link to the order's invoice.
+    """
     if has_request_context():
-        return url_for("checkout.order_status", number=order.number, key=status_key(order))
+        return url_for(endpoint, number=order.number, key=status_key(order))
     with current_app.test_request_context():
-        return url_for("checkout.order_status", number=order.number, key=status_key(order))
+        return url_for(endpoint, number=order.number, key=status_key(order))
 
 
 def send_confirmation(order: Order) -> None:
     link = current_app.config["SHOP_BASE_URL"] + _status_path(order)
+    invoice = current_app.config["SHOP_BASE_URL"] + _status_path(order, "invoices.invoice_page")
     lines = "\n".join(
         f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
         f"{format_money(line.total)}"
@@ -614,6 +618,7 @@ def send_confirmation(order: Order) -> None:
         f"Shipping: {format_money(order.shipping) if order.shipping else 'free'}\n"
         f"Total paid: {format_money(order.total)} (includes GST {format_money(order.tax)})\n\n"
         f"Follow your order here:\n{link}\n\n"
+        f"Your tax invoice:\n{invoice}\n\n"
         "Read each product's label before use, and ask a doctor or pharmacist if you are "
         "unsure whether it is right for you.\n",
     )

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from shop.checkout.models import Order
 from shop.database import UTCDateTime, utcnow
@@ -91,7 +91,7 @@ class Invoice(_Amounts, db.Model):
     supply_state_name: Mapped[str] = mapped_column(String(60), default="")
     intra_state: Mapped[bool] = mapped_column(Boolean)
 
-    order: Mapped[Order] = relationship()
+    order: Mapped[Order] = relationship(backref=backref("invoice", uselist=False))
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
     )

@@ -10,6 +10,7 @@ is consecutive without gaps within a financial year.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -199,7 +200,7 @@ def invoice_for(order: Order) -> Invoice:
 def parse_month(value: str | None) -> tuple[datetime, datetime]:
     """Read YYYY-MM into the month's bounds in UTC (months are India's); 422 otherwise."""
     text = (value or "").strip()
-    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):  # ASCII digits only, not str.isdigit
         raise ShopError(422, "Give the month as YYYY-MM, for example 2026-04.")
     year, month = int(text[:4]), int(text[5:])
     if not (1 <= month <= 12 and 2000 <= year <= 9998):

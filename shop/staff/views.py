@@ -2,6 +2,7 @@
 
 # Each module adds its routes to the one staff blueprint, which guards them all. Question
 # moderation lives with its domain (shop/questions/) and joins the same blueprint.
+from shop.invoices import staff_views as invoice_staff_views  # noqa: F401
 from shop.questions import staff_views  # noqa: F401
 from shop.staff import (  # noqa: F401
     audit_views,
