@@ -95,21 +95,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.pricing.money import format_money, percent_off
+    from shop.storage import image_url
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["percent_off"] = percent_off
     app.jinja_env.globals["image_url"] = image_url
-
-
-def image_url(image) -> str:
-    """Where a ProductImage is served: uploads from instance/, demo art from static/."""
-    from flask import url_for
-
-    if image.path.startswith("uploads/"):
-        return url_for("catalog.upload", filename=image.path.removeprefix("uploads/"))
-    return url_for("static", filename=image.path)
 
 
 def register_error_handlers(app: Flask) -> None:

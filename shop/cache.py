@@ -170,6 +170,17 @@ def init_page_cache(app: Flask) -> None:
     app.jinja_env.globals["page_slot"] = page_slot
 
 
+def clear_process_caches(app: Flask) -> None:
+    """Forget every per-process cache: pages, headers, pricing rules, the version memo.
+
+    For tests, which empty the database (and so reset the content version) between runs.
+    """
+    app.extensions["page_cache"].clear()
+    app.extensions["anonymous_headers"].clear()
+    app.extensions["content_version"].forget()
+    app.extensions.get("pricing_rules", {}).clear()
+
+
 def csrf_value() -> str:
     """This visitor's CSRF token; a marker while a cacheable page is being rendered."""
     return MARK_CSRF if g.get("filling_page_cache") else generate_csrf()

@@ -148,8 +148,31 @@ def expire_orders_command() -> None:
         )
 
 
+@click.command("deliver-mail")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (cron, tests).")
+@click.option(
+    "--interval", default=5.0, show_default=True, help="Seconds between rounds when looping."
+)
+def deliver_mail_command(once: bool, interval: float) -> None:
+    """Send queued e-mail from the outbox through SMTP, with retries and backoff."""
+    from flask import current_app
+
+    from shop.mail import MailSettings, run_worker
+
+    if current_app.config["MAIL_BACKEND"] != "smtp":
+        click.echo(
+            "MAIL_BACKEND is 'outbox' (no MAIL_SERVER set): messages stay in the "
+            "outbox_messages table; nothing to deliver."
+        )
+        return
+    settings = MailSettings.from_config(current_app.config)
+    click.echo(f"Delivering mail through {settings.server}:{settings.port}")
+    run_worker(settings, once=once, interval=interval, echo=click.echo)
+
+
 def init_commands(app: Flask) -> None:
     app.cli.add_command(expire_orders_command)
+    app.cli.add_command(deliver_mail_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(rebuild_search_command)

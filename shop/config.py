@@ -91,6 +91,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "MAIL_FROM": environ.get("MAIL_FROM", "Remedy Shop <shop@localhost>"),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in this process meanwhile (logged) rather than answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Accept per-process rate-limit counters under several workers (benchmarks only).
         "SHOP_ALLOW_PER_PROCESS_LIMITS": _flag(environ.get("SHOP_ALLOW_PER_PROCESS_LIMITS")),
         "SHOP_TRUSTED_PROXIES": _count(environ, "SHOP_TRUSTED_PROXIES", 0),
@@ -101,6 +103,14 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "ARGON2_MEMORY_COST": 65536,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PAGE_CACHE_SECONDS": int(environ.get("SHOP_PAGE_CACHE_SECONDS", "30")),
+        # Uploaded images: local disk (default) or an S3-compatible bucket (shop/storage.py).
+        "SHOP_STORAGE": environ.get("SHOP_STORAGE", "local").strip().lower() or "local",
+        "SHOP_UPLOADS_FOLDER": environ.get("SHOP_UPLOADS_FOLDER") or None,
+        "SHOP_S3_BUCKET": environ.get("SHOP_S3_BUCKET"),
+        "SHOP_S3_PREFIX": environ.get("SHOP_S3_PREFIX", ""),
+        "SHOP_S3_ENDPOINT_URL": environ.get("SHOP_S3_ENDPOINT_URL") or None,
+        "SHOP_S3_REGION": environ.get("SHOP_S3_REGION") or None,
+        "SHOP_S3_PUBLIC_URL": environ.get("SHOP_S3_PUBLIC_URL") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
@@ -123,6 +133,10 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
                 "SECRET_KEY is not set. Set it in the environment (any long random string), "
                 "or run with FLASK_DEBUG=1 for local development."
             )
+    if config.get("SHOP_STORAGE", "local") not in ("local", "s3"):
+        raise ConfigError("SHOP_STORAGE must be local or s3.")
+    if config.get("SHOP_STORAGE") == "s3" and not config.get("SHOP_S3_BUCKET"):
+        raise ConfigError("SHOP_S3_BUCKET is required when SHOP_STORAGE=s3.")
     if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_WEBHOOK_SECRET"):
         raise ConfigError("STRIPE_WEBHOOK_SECRET is required whenever STRIPE_SECRET_KEY is set.")
     if not config.get("STRIPE_SECRET_KEY") and not (

@@ -5,11 +5,18 @@ With no STRIPE_SECRET_KEY the built-in Stripe-compatible sandbox is started on
 webhooks are sent to this shop, signed with a secret made afresh at every start and given
 to both sides (the reloaded child inherits it through the environment). With a real key
 nothing extra starts.
+
+The mail worker (`flask --app shop deliver-mail`) runs beside it as a child process, so
+queued e-mail leaves through SMTP when `MAIL_SERVER` is set (without it, messages stay in
+the outbox table and the worker says so and stops).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
+import sys
 
 from shop import create_app
 from shop.payments.gateway import SANDBOX_API_BASE, random_webhook_secret
@@ -40,8 +47,19 @@ def main() -> None:
                 webhook_secret=secret,
             ).start()
             print(f"  Payment sandbox (test payments, no real money) on {SANDBOX_API_BASE}")
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # once, not again in each reload
+        start_mail_worker()
     app = create_app()
     app.run(host=HOST, port=PORT, debug=True)
+
+
+def start_mail_worker() -> subprocess.Popen:
+    """`flask --app shop deliver-mail` beside the shop, stopped when the shop stops."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "shop", "deliver-mail"], env=os.environ.copy()
+    )
+    atexit.register(worker.terminate)
+    return worker
 
 
 if __name__ == "__main__":

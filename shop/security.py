@@ -111,11 +111,13 @@ def refuse_control_characters() -> None:
 # Pages with one visitor's cart, orders, account or the back office: never kept by the
 # browser's history cache or a shared proxy, so the next person at a shared computer (or
 # the proxy's next client) cannot read them back.
-PRIVATE_BLUEPRINTS = frozenset({"cart", "checkout", "accounts", "staff"})
+PRIVATE_BLUEPRINTS = frozenset({"cart", "checkout", "accounts", "staff", "doctor"})
+# The question form (it may come back holding what was typed) and what was just asked.
+PRIVATE_ENDPOINTS = frozenset({"questions.ask", "questions.sent"})
 
 
 def is_private_page() -> bool:
-    return request.blueprint in PRIVATE_BLUEPRINTS
+    return request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS
 
 
 def init_request_edge(app: Flask) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
 
 from shop import create_app
+from shop.cache import clear_process_caches
 from shop.config import normalise_database_url
 from shop.extensions import db as _db
 from shop.extensions import limiter
@@ -126,7 +127,7 @@ def db(app) -> Iterator:
         _db.session.remove()
         with _db.engine.begin() as connection:
             _clean_tables(connection)
-    app.extensions["page_cache"].clear()
+    clear_process_caches(app)
     limiter.reset()
 
 

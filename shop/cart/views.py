@@ -24,14 +24,15 @@ def customer_key() -> str | None:
 
 
 def render_cart(status: int = 200, error: str | None = None):
-    cart = service.current_cart()
+    """The cart page; it writes only when a price changed since the shopper last saw it."""
+    cart = service.current_cart(with_lines=True)
     view = service.price_cart(cart, customer_key())
-    service.remember_count(cart)
+    service.attach_images(view)
+    service.remember_count_value(view.item_count)
     html = render_template("cart/cart.html", view=view, error=error)
-    if status == 200:
-        # Commit after rendering: committing first would expire every loaded line and
-        # make the template load them again one by one.
-        service.acknowledge_prices(view)
+    # Commit after rendering: committing first would expire every loaded line and
+    # make the template load them again one by one.
+    if status == 200 and service.acknowledge_prices(view):
         db.session.commit()
     return html, status
 
@@ -55,15 +56,15 @@ def add():
         variant_id = service.parse_id(request.form.get("variant_id"), "variant_id")
         quantity = service.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
         ref = service.parse_ref(request.form.get("ref"))
-        cart = service.current_cart(create=True)
-        line = service.add_item(cart, variant_id, quantity, ref, utcnow())
+        cart_id = service.current_cart_id(create=True)
+        added = service.add_item(cart_id, variant_id, quantity, ref, utcnow())
     except ShopError as error:
         return refuse(error)
-    service.remember_count(cart)
     db.session.commit()
-    message = f"Added {quantity} × {line.variant.product.name} to your cart."
+    service.remember_count_value(added.count)
+    message = f"Added {quantity} × {added.name} to your cart."
     if wants_json():
-        return {"ok": True, "message": message, "count": cart.item_count}
+        return {"ok": True, "message": message, "count": added.count}
     flash(message, "success")
     return redirect(url_for("cart.show"), 303)
 

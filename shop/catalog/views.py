@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, Response, abort, render_template, send_from_directory
 
 from shop.cache import cached_page
 from shop.catalog import queries
 from shop.catalog.search import MAX_MATCHES
 from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
+from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
 
 bp = Blueprint("catalog", __name__)
+WEEK = 7 * 24 * 3600
 
 
 @bp.get("/products/")
@@ -69,28 +71,22 @@ def search():
     return cached_page(render)
 
 
-UPLOADS = "uploads"
-UPLOAD_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
-
-
-def uploads_folder() -> Path:
-    return Path(current_app.instance_path) / UPLOADS
-
-
 @bp.get("/uploads/<path:filename>")
 def upload(filename: str):
-    """Serve an image staff uploaded: only known image types, never sniffed, cached."""
-    mimetype = UPLOAD_TYPES.get(Path(filename).suffix.lower())
-    if mimetype is None or "/" in filename or filename.startswith("."):
+    """Serve an uploaded image from the storage: known image types only, never sniffed."""
+    if not valid_key(filename):
         abort(404, description="We could not find that image.")
-    response = send_from_directory(
-        uploads_folder(), filename, mimetype=mimetype, max_age=7 * 24 * 3600
-    )
+    mimetype = CONTENT_TYPES[Path(filename).suffix.lower()]
+    store = storage()
+    if isinstance(store, LocalStorage):
+        response = send_from_directory(store.folder, filename, mimetype=mimetype, max_age=WEEK)
+    else:
+        data = store.open(filename)
+        if data is None:
+            abort(404, description="We could not find that image.")
+        response = Response(data, mimetype=mimetype)
+        response.cache_control.public = True
+        response.cache_control.max_age = WEEK
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response

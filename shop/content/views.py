@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
-from markupsafe import Markup
+from flask import Blueprint, abort, render_template
 
 from shop.cache import cached_page
 from shop.catalog import queries as catalog_queries
 from shop.content import queries
-from shop.content.models import Article
-from shop.content.rendering import RenderedArticle, find_embeds, render_article
+from shop.content.body import render_body
 from shop.listing import ensure_page_exists, page_arg
 from shop.questions import service as questions
 
@@ -43,26 +41,6 @@ def article(slug: str):
         )
 
     return cached_page(render)
-
-
-def render_body(item: Article) -> RenderedArticle:
-    """Render the article's Markdown with live product cards and article links."""
-    embeds = find_embeds(item.body)
-    cards = catalog_queries.cards_by_slug(embeds.products)
-    links = queries.article_links(embeds.articles)
-
-    def product_card(slug: str) -> str | None:
-        card = cards.get(slug)
-        if card is None:
-            return None
-        return render_template("_partials/product_card.html", card=card, ref=item.slug, embed=True)
-
-    def article_link(slug: str) -> tuple[str, str] | None:
-        title = links.get(slug)
-        return (title, url_for("content.article", slug=slug)) if title else None
-
-    rendered = render_article(item.body, product_card, article_link)
-    return RenderedArticle(html=Markup(rendered.html), toc=rendered.toc)
 
 
 @bp.get("/conditions/<slug>")

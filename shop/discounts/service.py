@@ -6,8 +6,10 @@ fixed number of queries, so every caller prices with the same rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, literal, or_, select, union_all
 
 from shop.discounts.models import (
@@ -34,8 +36,16 @@ def _current(model, now: datetime):
 
 def active_sales(now: datetime) -> list[engine.Sale]:
     """Sales running at `now`, with their targets (always two queries)."""
-    sales = db.session.scalars(select(Sale).where(*_current(Sale, now))).all()
-    running = select(Sale.id).where(*_current(Sale, now))
+    return _load_sales(_current(Sale, now))
+
+
+def _not_ended(now: datetime):
+    return (Sale.active.is_(True), or_(Sale.ends_at.is_(None), Sale.ends_at > now))
+
+
+def _load_sales(conditions) -> list[engine.Sale]:
+    sales = db.session.scalars(select(Sale).where(*conditions)).all()
+    running = select(Sale.id).where(*conditions)
     links = db.session.execute(
         union_all(
             select(sale_products.c.sale_id, literal("p"), sale_products.c.product_id).where(
@@ -109,3 +119,40 @@ def shipping_rule() -> engine.Shipping:
     if rate is None:
         return engine.Shipping(fee=0, free_from=None)
     return engine.Shipping(fee=rate.fee, free_from=rate.free_from)
+
+
+# --- the rules every cart and checkout prices with, cached per content version ----------
+
+
+@dataclass(frozen=True)
+class PricingRules:
+    """Sales not yet ended and the shipping rate, as of one content version."""
+
+    version: int
+    sales: tuple[engine.Sale, ...]
+    shipping: engine.Shipping
+
+
+def pricing_rules(now: datetime) -> PricingRules:
+    """The sales and shipping rate to price with, in one cheap query when nothing changed.
+
+    Sales and shipping rates bump the content version in the transaction that changes
+    them (`shop.cache`), so rules loaded for the version read *now* are exactly what the
+    database holds: money paths read the version on every call instead of the page
+    cache's once-a-second memo. Sales that have not started yet are kept too (the
+    engine checks start and end times against `now`); sales already over are dropped.
+    """
+    from shop.cache import content_version
+
+    version = content_version()
+    memo: dict = current_app.extensions.setdefault("pricing_rules", {})
+    rules = memo.get("rules")
+    if rules is None or rules.version != version or _has_ended(rules, now):
+        rules = PricingRules(version, tuple(_load_sales(_not_ended(now))), shipping_rule())
+        memo["rules"] = rules
+    return rules
+
+
+def _has_ended(rules: PricingRules, now: datetime) -> bool:
+    """Reload once a cached sale is over, so the cache never grows with past sales."""
+    return any(s.ends_at is not None and s.ends_at <= now for s in rules.sales)

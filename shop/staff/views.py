@@ -6,14 +6,15 @@ from shop.invoices import staff_views as invoice_staff_views  # noqa: F401
 from shop.questions import staff_views  # noqa: F401
 from shop.staff import (  # noqa: F401
     audit_views,
-    catalog,
-    content,
-    csv_io,
     dashboard,
     orders,
-    pricing,
+    taxonomy,
     users,
 )
 from shop.staff.base import bp
+from shop.staff.content import views as content_views  # noqa: F401
+from shop.staff.pricing import views as pricing_views  # noqa: F401
+from shop.staff.products import csv_views, images  # noqa: F401
+from shop.staff.products import views as product_views  # noqa: F401
 
 __all__ = ["bp"]

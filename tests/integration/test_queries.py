@@ -75,4 +75,4 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, db, count_querie
     client.get("/cart")
     six = _queries_for(client, count_queries, "/cart")
     assert six == one, (one, six)
-    assert one >= 3
+    assert one >= 2  # the cart with its lines, and the pricing rules' version

@@ -13,18 +13,22 @@ from pathlib import Path
 import pytest
 from flask import url_for
 from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from shop.accounts.service import create_user
 from shop.checkout.models import Order
 from shop.demo import seed_demo
 from shop.extensions import limiter
 from shop.security import multiline_fields
 from tests.conftest import csrf_token_for
-from tests.factories import make_user
+from tests.factories import DEFAULT_PASSWORD, make_doctor, make_user
 from tests.helpers import log_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 ADMIN = "admin@example.com"
+DOCTOR = "doctor@example.com"
 
 
 def form_field_names(app) -> list[str]:
@@ -45,6 +49,7 @@ def shop(app, db, client, sandbox):
     """Demo data, one placed order, and an admin's client beside the anonymous one."""
     seed_demo(db.session)
     make_user(ADMIN, role="admin")
+    create_user(DOCTOR, DEFAULT_PASSWORD, role="doctor", doctor_id=make_doctor("dr-fuzz").id)
     db.session.commit()
     token = csrf_token_for(client)
     client.post("/cart/add", data={"csrf_token": token, "variant_id": "1", "quantity": "1"})
@@ -57,8 +62,10 @@ def shop(app, db, client, sandbox):
     assert number, "the fixture could not place an order"
     admin = app.test_client()
     admin.token = log_in(admin, ADMIN)
+    doctor = app.test_client()
+    doctor.token = log_in(doctor, DOCTOR)
     client.token = csrf_token_for(client)
-    return {"number": number, "admin": admin, "guest": client}
+    return {"number": number, "admin": admin, "doctor": doctor, "guest": client}
 
 
 def _placeholder(name: str, converter: str, number: str):
@@ -83,7 +90,10 @@ def route_requests(app, number: str) -> list[tuple[str, str, str, dict]]:
 
 
 def _client_for(shop, rule: str):
-    return shop["admin"] if rule.startswith("/staff") else shop["guest"]
+    """Staff pages as an admin, the doctors' inbox as a doctor, the rest as a guest."""
+    if rule.startswith("/staff"):
+        return shop["admin"]
+    return shop["doctor"] if rule.startswith("/doctor") else shop["guest"]
 
 
 class Crashed:
@@ -111,9 +121,11 @@ def _send(client, method: str, url: str, data: dict | None = None, query: dict |
 
 
 def _signed_in_again(shop) -> None:
-    """Routes like logout end the admin's session; sign in again for the next one."""
+    """Routes like logout end a session; sign in again for the next route."""
     if shop["admin"].get("/staff/").status_code != 200:
         shop["admin"].token = log_in(shop["admin"], ADMIN)
+    if shop["doctor"].get("/doctor/").status_code != 200:
+        shop["doctor"].token = log_in(shop["doctor"], DOCTOR)
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x1b", "\x7f", "\x85", "a\nb"])
@@ -259,3 +271,31 @@ def test_public_pages_stay_cacheable(client, db, path):
     response = client.get(path)
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_the_doctors_inbox_and_the_question_form_are_not_stored(app, client, db):
+    from shop.accounts.service import create_user
+    from tests.factories import make_doctor
+
+    doctor = make_doctor("dr-edge")
+    create_user("dr-edge@example.com", "a calm blue river", role="doctor", doctor_id=doctor.id)
+    db.session.commit()
+    assert client.get("/ask").headers["Cache-Control"] == "no-store"
+    log_in(client, "dr-edge@example.com", "a calm blue river")
+    inbox = client.get("/doctor/")
+    assert inbox.status_code == 200
+    assert inbox.headers["Cache-Control"] == "no-store"
+
+
+# --- the rule itself, on any text ---------------------------------------------------------------
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in text)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_a_query_value_is_refused_exactly_when_it_holds_a_control_character(client, db, text):
+    status = client.get("/products/", query_string={"q": text}).status_code
+    assert status == (400 if _has_control(text) else 200)

@@ -242,7 +242,7 @@ def test_a_slug_taken_a_moment_before_saving_is_refused_by_the_database(staff, d
 
     make_article("back-pain-basics", title="Someone else's")
     db.session.commit()
-    monkeypatch.setattr(content, "_slug_taken", lambda *args: False)  # the check raced
+    monkeypatch.setattr(content.service, "slug_taken", lambda *args: False)  # the check raced
     response = post(staff, "/staff/articles/new", **article_fields())
     assert response.status_code == 422
     assert "Another article already uses this slug." in response.get_data(as_text=True)

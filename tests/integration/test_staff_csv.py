@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop.catalog.models import Product, Variant
 from shop.staff.audit import AuditEntry
-from shop.staff.csv_io import MAX_CSV_BYTES
+from shop.staff.products.csv_views import MAX_CSV_BYTES
 from tests.conftest import csrf_token_for
 from tests.factories import make_product, make_user
 from tests.helpers import log_in
@@ -94,10 +94,10 @@ def test_export_writes_one_row_per_variant_in_rupees(staff, catalogue):
     assert response.headers["Content-Disposition"].startswith('attachment; filename="products-')
     lines = response.get_data(as_text=True).splitlines()
     assert lines == [
-        HEADER,
-        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true",
-        'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,129.50,0,false',
-        'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,false',
+        HEADER + ",stock_seen",
+        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,120",
+        'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,129.50,0,false,0',
+        'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,false,7',
     ]
 
 

@@ -400,20 +400,20 @@ def test_saving_demo_pricing_unchanged_writes_nothing(staff, db):
 
 
 def test_a_use_taken_while_staff_edit_the_limit_is_caught_by_the_database(staff, db, monkeypatch):
-    from shop.staff import pricing
+    from shop.staff.pricing import service as pricing
 
     coupon = Coupon(code="POPULAR", kind="percent", value=10, usage_limit=10, uses=3)
     db.session.add(coupon)
     db.session.commit()
     checked = []
 
-    def raced(form, row):
+    def raced(values, row):
         """The first check runs before a checkout's use lands; later ones see it."""
         checked.append(row)
-        return False if len(checked) == 1 else real(form, row)
+        return {} if len(checked) == 1 else real(values, row)
 
-    real = pricing._coupon_problems
-    monkeypatch.setattr(pricing, "_coupon_problems", raced)
+    real = pricing.coupon_problems
+    monkeypatch.setattr(pricing, "coupon_problems", raced)
     response = post(
         staff,
         f"/staff/coupons/{coupon.id}/edit",

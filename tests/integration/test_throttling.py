@@ -208,3 +208,26 @@ def test_trusted_proxies_must_be_a_count(monkeypatch, value):
     monkeypatch.setenv("SHOP_TRUSTED_PROXIES", value)
     with pytest.raises(ConfigError, match="SHOP_TRUSTED_PROXIES"):
         create_app({"TESTING": True})
+
+
+def test_an_unreachable_redis_falls_back_to_counting_in_process(database_url, db, caplog):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens there
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+        }
+    )
+    app.test_client_class = IsolatedClient
+    try:
+        client = app.test_client()
+        statuses = [attempt(client, "nobody@example.com", WRONG).status_code for _ in range(6)]
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})  # memory again
+    assert statuses == [401] * 5 + [429]
+    assert "falling back to in-memory storage" in caplog.text

@@ -1,0 +1,34 @@
+"""An article body rendered as the public page shows it: live product cards, article links.
+
+Shared by the article page and the back office's preview, so the two never differ.
+"""
+
+from __future__ import annotations
+
+from flask import render_template, url_for
+from markupsafe import Markup
+
+from shop.catalog import queries as catalog_queries
+from shop.content import queries
+from shop.content.models import Article
+from shop.content.rendering import RenderedArticle, find_embeds, render_article
+
+
+def render_body(item: Article) -> RenderedArticle:
+    """Render the article's Markdown with live product cards and article links."""
+    embeds = find_embeds(item.body)
+    cards = catalog_queries.cards_by_slug(embeds.products)
+    links = queries.article_links(embeds.articles)
+
+    def product_card(slug: str) -> str | None:
+        card = cards.get(slug)
+        if card is None:
+            return None
+        return render_template("_partials/product_card.html", card=card, ref=item.slug, embed=True)
+
+    def article_link(slug: str) -> tuple[str, str] | None:
+        title = links.get(slug)
+        return (title, url_for("content.article", slug=slug)) if title else None
+
+    rendered = render_article(item.body, product_card, article_link)
+    return RenderedArticle(html=Markup(rendered.html), toc=rendered.toc)

@@ -1,0 +1,1 @@
+"""Back office: articles (Markdown editor, server-side preview, embed checks) and doctors."""

@@ -1,0 +1,1 @@
+"""Back office: products with their variants and images, and their CSV export/import."""

@@ -1,0 +1,145 @@
+"""The money paths stay cheap: fixed query counts, no writes on a plain cart view (issue 14)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, select
+
+from shop.cart.models import CartLine
+from shop.catalog.models import Variant
+from shop.discounts.models import Sale
+from tests.conftest import csrf_token_for
+from tests.factories import make_product, make_user
+from tests.helpers import log_in
+
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.I)
+
+
+def _variants(db, count: int) -> list[int]:
+    ids = [make_product(f"fast-{i}", stock=50).variants[0].id for i in range(count)]
+    db.session.commit()
+    return ids
+
+
+def _add(client, token: str, variant_id: int, quantity: int = 1):
+    return client.post(
+        "/cart/add",
+        data={"csrf_token": token, "variant_id": str(variant_id), "quantity": str(quantity)},
+    )
+
+
+class _Commits:
+    """Counts COMMITs on the engine (the query counter sees statements only)."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.count = engine, 0
+
+    def __enter__(self):
+        event.listen(self.engine, "commit", self._seen)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "commit", self._seen)
+
+    def _seen(self, conn) -> None:
+        self.count += 1
+
+
+@pytest.fixture(params=["guest", "signed-in"])
+def shopper(request, client, db):
+    """A client and its CSRF token, as a guest or signed in."""
+    if request.param == "signed-in":
+        make_user("fast@example.com")
+        db.session.commit()
+        return client, log_in(client, "fast@example.com")
+    return client, csrf_token_for(client)
+
+
+def _cart_with(client, token, variant_ids) -> None:
+    for variant_id in variant_ids:
+        assert _add(client, token, variant_id).status_code == 303
+    client.get("/cart")  # shows the prices once, so later views have nothing to record
+
+
+def _statements(count_queries, call):
+    with count_queries() as counter:
+        response = call()
+    return response, counter.statements
+
+
+def test_cart_page_and_review_run_the_same_queries_for_1_and_20_lines(shopper, db, count_queries):
+    client, token = shopper
+    variants = _variants(db, 20)
+    _cart_with(client, token, variants[:1])
+    page_one = _statements(count_queries, lambda: client.get("/cart"))[1]
+    review_one = _statements(count_queries, lambda: client.get("/checkout"))[1]
+    _cart_with(client, token, variants[1:])
+    response, page_twenty = _statements(count_queries, lambda: client.get("/cart"))
+    assert response.get_data(as_text=True).count('data-line-id="') == 20
+    response, review_twenty = _statements(count_queries, lambda: client.get("/checkout"))
+    assert response.status_code == 200
+    assert len(page_twenty) == len(page_one) <= 3  # (the user, when signed in), cart, rules
+    assert len(review_twenty) == len(review_one)
+
+
+def test_adding_runs_the_same_queries_into_a_cart_of_1_or_20_lines(shopper, db, count_queries):
+    client, token = shopper
+    variants = _variants(db, 22)
+    _cart_with(client, token, variants[:1])
+    response, small = _statements(count_queries, lambda: _add(client, token, variants[1]))
+    assert response.status_code == 303
+    _cart_with(client, token, variants[2:21])
+    response, large = _statements(count_queries, lambda: _add(client, token, variants[21]))
+    assert response.status_code == 303
+    assert len(large) == len(small) <= 7
+    # the cart is never loaded and priced: no statement reads its lines with their products
+    assert not [s for s in large if "FROM carts" in s and "cart_lines" in s]
+    assert sum(1 for s in large if WRITE.match(s)) == 1  # one upsert, nothing else
+
+
+def test_viewing_an_unchanged_cart_writes_nothing_and_sends_no_cookie(client, db, count_queries):
+    token = csrf_token_for(client)
+    _cart_with(client, token, _variants(db, 3))
+    with _Commits(db.engine) as commits:
+        response, statements = _statements(count_queries, lambda: client.get("/cart"))
+    assert response.status_code == 200
+    assert not [s for s in statements if WRITE.match(s)]
+    assert commits.count == 0
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_price_change_is_announced_once_then_the_view_writes_nothing(client, db, count_queries):
+    token = csrf_token_for(client)
+    (variant_id,) = _variants(db, 1)
+    _cart_with(client, token, [variant_id])
+    sale = Sale(name="Flash", kind="percent", value=20)
+    db.session.add(sale)
+    sale.products.append(db.session.get(Variant, variant_id).product)
+    db.session.commit()
+    with _Commits(db.engine) as commits:
+        first = client.get("/cart").get_data(as_text=True)
+    assert "The price dropped" in first and commits.count == 1
+    db.session.expire_all()
+    line = db.session.scalars(select(CartLine)).one()
+    assert line.price_seen == 57520  # ₹719 less 20%
+    with _Commits(db.engine) as commits:
+        again = client.get("/cart").get_data(as_text=True)
+    assert "The price dropped" not in again and commits.count == 0
+
+
+def test_a_new_sale_reprices_the_cart_at_once(client, db):
+    """Pricing rules are cached per content version: a sale shows on the very next view."""
+    token = csrf_token_for(client)
+    (variant_id,) = _variants(db, 1)
+    _cart_with(client, token, [variant_id])
+    assert 'data-total="subtotal">₹719<' in client.get("/cart").get_data(as_text=True)
+    sale = Sale(name="Half", kind="percent", value=50)
+    sale.products.append(db.session.get(Variant, variant_id).product)
+    db.session.add(sale)
+    db.session.commit()
+    assert 'data-total="subtotal">₹359.50<' in client.get("/cart").get_data(as_text=True)
+    sale.active = False
+    db.session.commit()
+    assert 'data-total="subtotal">₹719<' in client.get("/cart").get_data(as_text=True)
