@@ -21,7 +21,6 @@ from shop.invoices.models import CreditNote, DocumentCounter, Invoice
 from shop.payments.refunds import refund_order
 from shop.pricing.gst import IST, financial_year
 from shop.pricing.money import format_money
-from tests.conftest import csrf_token_for
 from tests.factories import make_user
 from tests.helpers import log_in
 from tests.integration.test_checkout import events_for, fill_cart, pay, place, session_id_of
@@ -376,3 +375,55 @@ def test_a_well_formed_seller_starts_and_missing_ones_get_the_demo_company(
     testing = create_app({"TESTING": True, "SHOP_SELLER_GSTIN": "", "SHOP_SELLER_NAME": ""})
     assert testing.config["SHOP_SELLER_GSTIN"] == DEMO_SELLER["SHOP_SELLER_GSTIN"]
     assert "fictitious" in testing.config["SHOP_SELLER_NAME"]
+
+
+# --- HSN codes --------------------------------------------------------------------------------
+
+
+def test_every_demo_product_has_an_hsn_code(db, demo):
+    from shop.catalog.models import Product
+    from shop.demo import data
+
+    codes = dict(db.session.execute(select(Product.slug, Product.hsn)).all())
+    assert set(codes) >= {p.slug for p in data.PRODUCTS}
+    assert all(re.fullmatch(r"[0-9]{4,8}", code) for code in codes.values())
+
+
+def test_staff_set_the_hsn_code_in_the_product_form(app, db, demo):
+    from shop.catalog.models import Product
+    from tests.integration.test_staff_catalog import form_data
+    from tests.integration.test_staff_catalog import post as post_form
+
+    staff = staff_client(app, db)
+    oil = db.session.scalar(select(Product).where(Product.slug == "joint-pain-oil"))
+    assert 'name="hsn"' in staff.get(f"/staff/products/{oil.id}").get_data(as_text=True)
+    for bad in ("30", "123456789", "30A4", "३००४"):
+        response = post_form(staff, f"/staff/products/{oil.id}", form_data(oil) | {"hsn": bad})
+        assert response.status_code == 422, bad
+    db.session.expire_all()
+    assert db.session.get(Product, oil.id).hsn == "30049011"
+    response = post_form(staff, f"/staff/products/{oil.id}", form_data(oil) | {"hsn": "3004"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Product, oil.id).hsn == "3004"
+
+
+def test_the_product_csv_carries_the_hsn_code(app, db, demo):
+    from shop.catalog.models import Product
+    from tests.integration.test_staff_csv import upload
+
+    staff = staff_client(app, db)
+    exported = staff.get("/staff/products/export.csv").get_data(as_text=True)
+    header, *lines = exported.splitlines()
+    assert header.split(",")[-1] == "hsn"
+    assert upload(staff, exported).status_code == 303  # unchanged: nothing changes
+    oil = [line for line in lines if ",joint-pain-oil," in line]
+    changed = "\n".join([header, *(line.rsplit(",", 1)[0] + ",9999" for line in oil)])
+    assert upload(staff, changed).status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(Product.hsn).where(Product.slug == "joint-pain-oil")) == "9999"
+    bad = "\n".join([header, *(line.rsplit(",", 1)[0] + ",99" for line in oil)])
+    response = upload(staff, bad)
+    assert response.status_code == 422 and "hsn" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Product.hsn).where(Product.slug == "joint-pain-oil")) == "9999"
