@@ -178,10 +178,10 @@ def check_seller(config: dict, *, debug: bool, testing: bool) -> None:
     unset = [name for name in DEMO_SELLER if not config.get(name)]
     if unset:
         if not (debug or testing or config.get("SHOP_PAYMENTS_SANDBOX")):
-            # Real payments need a real seller: invoices are legal documents.
-            raise ConfigError(
-                f"{', '.join(unset)} not set: tax invoices need the seller's name, address, "
-                "GSTIN and state code. Set them, or run with FLASK_DEBUG=1 for development."
+            log.warning(
+                "%s not set: tax invoices name the fictitious demo seller. Set the seller's "
+                "name, address, GSTIN and state code before taking real orders.",
+                ", ".join(unset),
             )
         for name in DEMO_SELLER:  # all or nothing: never half a real seller
             config[name] = DEMO_SELLER[name]

@@ -415,14 +415,19 @@ def test_the_product_csv_carries_the_hsn_code(app, db, demo):
     staff = staff_client(app, db)
     exported = staff.get("/staff/products/export.csv").get_data(as_text=True)
     header, *lines = exported.splitlines()
-    assert header.split(",")[-1] == "hsn"
+    assert header.split(",")[-2:] == ["hsn", "stock_seen"]
     assert upload(staff, exported).status_code == 303  # unchanged: nothing changes
     oil = [line for line in lines if ",joint-pain-oil," in line]
-    changed = "\n".join([header, *(line.rsplit(",", 1)[0] + ",9999" for line in oil)])
+
+    def with_hsn(line: str, code: str) -> str:
+        *start, _, seen = line.rsplit(",", 2)
+        return ",".join([*start, code, seen])
+
+    changed = "\n".join([header, *(with_hsn(line, "9999") for line in oil)])
     assert upload(staff, changed).status_code == 303
     db.session.expire_all()
     assert db.session.scalar(select(Product.hsn).where(Product.slug == "joint-pain-oil")) == "9999"
-    bad = "\n".join([header, *(line.rsplit(",", 1)[0] + ",99" for line in oil)])
+    bad = "\n".join([header, *(with_hsn(line, "99") for line in oil)])
     response = upload(staff, bad)
     assert response.status_code == 422 and "hsn" in response.get_data(as_text=True)
     db.session.expire_all()

@@ -41,7 +41,7 @@ COLUMNS = (
     "stock",
     "active",
 )
-OPTIONAL_COLUMNS = ("stock_seen", "hsn")  # hsn: the product's HSN code (SPEC §12)
+OPTIONAL_COLUMNS = ("hsn", "stock_seen")  # hsn: the product's HSN code (SPEC §12)
 EXPORT_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 LOOKUP_CHUNK = 500  # SKUs per IN (...) query, well under SQLite's bound-parameter limit
 BOOLEANS = {"true": True, "false": False}
@@ -88,8 +88,8 @@ def export_rows():
             rupees_text(price),
             stock,
             "true" if active else "false",
-            stock,
             hsn,
+            stock,
         ]
 
 
