@@ -17,12 +17,15 @@ from wtforms import TextAreaField
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
 
-def content_security_policy(checkout_origin: str) -> str:
-    """No inline script anywhere; forms may only go to us and to the payment page."""
+def content_security_policy(checkout_origin: str, image_origin: str | None = None) -> str:
+    """No inline script anywhere; forms may only go to us and to the payment page.
+
+    Images may also come from the image storage's public origin (S3 or a CDN), if any.
+    """
     return "; ".join(
         [
             "default-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self' data:" + (f" {image_origin}" if image_origin else ""),
             "script-src 'self'",
             "style-src 'self'",
             "object-src 'none'",
@@ -126,8 +129,17 @@ def init_request_edge(app: Flask) -> None:
     app.before_request(refuse_control_characters)
 
 
+def image_origin(config) -> str | None:
+    """The origin browsers load uploaded images from when it is not the shop itself."""
+    public = config.get("SHOP_S3_PUBLIC_URL") if config.get("SHOP_STORAGE") == "s3" else None
+    if not public:
+        return None
+    parts = urlsplit(public)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def init_security_headers(app: Flask) -> None:
-    policy = content_security_policy(checkout_origin(app))
+    policy = content_security_policy(checkout_origin(app), image_origin(app.config))
 
     @app.after_request
     def add_security_headers(response):

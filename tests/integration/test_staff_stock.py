@@ -18,7 +18,7 @@ from sqlalchemy import select
 from shop.catalog.models import Product, Variant
 from shop.errors import ShopError
 from shop.staff.audit import AuditEntry
-from shop.staff.products import service
+from shop.staff.products import stock as service
 from tests.conftest import csrf_token_for
 from tests.factories import make_product, make_user
 from tests.helpers import log_in

@@ -29,6 +29,7 @@ from shop.extensions import db
 from shop.pricing.money import rupees_text
 from shop.staff.audit import audit, snapshot
 from shop.staff.products import service
+from shop.staff.products import stock as stock_rule
 from shop.staff.saving import Tracked, record_changes
 
 COLUMNS = (
@@ -207,7 +208,7 @@ def parse_row(line: int, values: list[str], positions: dict[str, int], errors: L
     problems += [f"{name}: {message}" for name, message in number_errors.items()]
     seen = None
     if cell.get("stock_seen"):
-        seen, problem = service.read_stock(cell["stock_seen"])
+        seen, problem = stock_rule.read_stock(cell["stock_seen"])
         if problem:
             problems.append(f"stock_seen: {problem}")
     errors += [(line, problem) for problem in problems]
@@ -281,7 +282,7 @@ def plan_stock(rows: list[Row], variants: dict[str, Variant]) -> dict[str, int]:
     writes: dict[str, int] = {}
     conflicts: list[str] = []
     for row in rows:
-        stock, conflict = service.plan_stock(
+        stock, conflict = stock_rule.plan_stock(
             variants[row.sku], row.numbers["stock"], row.stock_seen
         )
         if conflict:
@@ -327,7 +328,7 @@ def apply_rows(rows: list[Row], variants: dict[str, Variant]) -> ImportResult:
     befores = {row.sku: snapshot(variants[row.sku]) for row in rows}
     for row in rows:  # stock first, while nothing else is pending
         if row.sku in stock:
-            service.write_stock(variants[row.sku], stock[row.sku], row.stock_seen)
+            stock_rule.write_stock(variants[row.sku], stock[row.sku], row.stock_seen)
     result = ImportResult(rows=len(rows))
     tracked: list[Tracked] = []
     done: set[int] = set()
