@@ -80,7 +80,9 @@ def test_paying_issues_one_invoice_that_adds_up_to_the_order(app, db, demo, sand
     # Shipping is its own line at the principal supply's rate, within the seller's state.
     assert shipping.is_shipping and shipping.rate == 12 and shipping.total == 4900
     assert shipping.tax == 525 and (shipping.cgst, shipping.sgst) == (262, 263)
-    assert invoice.intra_state and invoice.state_assumed and invoice.igst == 0
+    assert invoice.intra_state and invoice.igst == 0
+    # Without a recorded delivery state the supply is taken as intra-state, and says so.
+    assert invoice.state_assumed == (getattr(order, "delivery", None) is None)
     assert sum(line.total for line in invoice.lines) == invoice.total
     assert sum(line.cgst + line.sgst for line in invoice.lines) == invoice.tax
     # Shipping's tax joins the order's tax figure; the total stays.
@@ -172,7 +174,9 @@ def test_guest_reaches_the_invoice_through_the_signed_link_only(app, db, demo, s
     page = shopper.get(f"/account/orders/{order.number}?key={key}").get_data(as_text=True)
     assert "data-invoice-link" in page and f"/account/orders/{order.number}/invoice?key=" in page
     html = shopper.get(f"/account/orders/{order.number}/invoice?key={key}")
-    assert html.status_code == 200
+    assert html.status_code == 200 and html.headers["Cache-Control"] == "no-store"
+    pdf = shopper.get(f"/account/orders/{order.number}/invoice.pdf?key={key}")
+    assert pdf.status_code == 200 and pdf.headers["Cache-Control"] == "no-store"
     text = html.get_data(as_text=True)
     assert invoice.number in text and DEMO_SELLER["SHOP_SELLER_GSTIN"] in text
     assert format_money(invoice.total) in text and "30049011" in text
