@@ -226,6 +226,10 @@ def generate(
         with db.engine.begin() as conn:
             rows.load(conn, catalogue)
         catalogue.search_index = _rebuild_search_index(db)
+        from shop.delivery.service import seed_zones
+
+        seed_zones(db.session)  # checkout refuses pincodes no zone serves
+        db.session.commit()
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
         db.session.remove()

@@ -210,7 +210,11 @@ def targets_for(catalogue, visitors: int = 100) -> list[Target]:
             expect_status=303,
             expect_location="/pay/",
             headers=cookie,
-            body="csrf_token={csrf}&email=bench{visitor}%40example.com&acknowledge=yes",
+            body=(
+                "csrf_token={csrf}&email=bench{visitor}%40example.com&acknowledge=yes"
+                "&name=Bench+Visitor&phone=9845012345&line1=1+Bench+Road&city=Bengaluru"
+                "&state=29&pincode=560001"
+            ),
             visitors=Visitors(
                 tuple((checkout[i % len(checkout)],) for i in range(visitors)), landing
             ),

@@ -6,6 +6,7 @@ from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Category, Product, ProductImage, Variant
 from shop.checkout.models import Order, OrderEvent, OrderLine
 from shop.content.models import Article, Condition, Doctor
+from shop.delivery.models import Address, DeliveryZone, OrderDelivery
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.invoices.models import CreditNote, DocumentCounter, Invoice, InvoiceLine
 from shop.mail import OutboxMessage
@@ -14,6 +15,7 @@ from shop.questions.models import Question
 from shop.staff.audit import AuditEntry
 
 __all__ = [
+    "Address",
     "Article",
     "AuditEntry",
     "Cart",
@@ -28,8 +30,10 @@ __all__ = [
     "ShippingRate",
     "Category",
     "Condition",
+    "DeliveryZone",
     "Doctor",
     "Order",
+    "OrderDelivery",
     "OrderEvent",
     "OrderLine",
     "OutboxMessage",

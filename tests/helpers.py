@@ -8,6 +8,17 @@ from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import DEFAULT_PASSWORD
 
+# A valid delivery address in Bengaluru (a demo 1–3 day zone), as the checkout form posts it.
+ADDRESS = {
+    "name": "Asha Rao",
+    "phone": "98450 12345",
+    "line1": "12 MG Road",
+    "line2": "Near the metro",
+    "city": "Bengaluru",
+    "state": "29",
+    "pincode": "560001",
+}
+
 
 def log_in(client, email: str, password: str = DEFAULT_PASSWORD) -> str:
     """Sign in through the form; return the renewed session's CSRF token."""

@@ -34,6 +34,8 @@ from shop.catalog.stock import hold_stock, release_stock, stock_left
 from shop.checkout.models import Order, OrderEvent, OrderLine, looks_like_order_number
 from shop.checkout.states import OPEN, OrderState, record, transition
 from shop.database import utcnow
+from shop.delivery.rules import AddressData
+from shop.delivery.service import attach_to_order, same_delivery, stripe_shipping
 from shop.discounts.holds import finalise_coupon_use, hold_coupon_use, release_coupon_use
 from shop.errors import ShopError
 from shop.extensions import db
@@ -99,8 +101,13 @@ def place_order(
     acknowledged: bool,
     client_ip: str | None = None,
     now: datetime | None = None,
+    delivery: AddressData | None = None,
 ) -> Order:
-    """Create the order with its holds in the current transaction (the caller commits)."""
+    """Create the order with its holds in the current transaction (the caller commits).
+
+    `delivery` (checked by the caller, see `shop.delivery.service.checkout_address`) is
+    frozen on the order, so later address-book edits never change where it goes.
+    """
     now = now or utcnow()
     view = price_cart(cart, customer.key, now)
     validate_checkout(view, acknowledged)
@@ -145,6 +152,8 @@ def place_order(
         )
     db.session.add(order)
     db.session.flush()
+    if delivery is not None:
+        attach_to_order(order, delivery)
     for line in order.lines:
         if not hold_stock(line.variant_id, line.quantity):
             raise ShopError(
@@ -216,6 +225,7 @@ def checkout(
     acknowledged: bool,
     client_ip: str | None = None,
     now: datetime | None = None,
+    delivery: AddressData | None = None,
     **details: Any,
 ) -> CheckoutResult:
     """Place an order for the cart and start its payment, or resume the cart's open one.
@@ -248,6 +258,7 @@ def checkout(
                 acknowledged=acknowledged,
                 client_ip=client_ip,
                 now=now_,
+                delivery=delivery,
                 **details,
             )
             db.session.commit()
@@ -257,6 +268,7 @@ def checkout(
             len(open_orders) == 1
             and order.hold_expires_at > now_ + REUSE_MARGIN
             and _same_order(order, price_cart(cart, customer.key, now_), customer, details)
+            and same_delivery(order, delivery)  # a new address is a new order
         )
         db.session.commit()  # ends the lock: Stripe is never called while holding it
         if reusable:
@@ -366,6 +378,7 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
             expires_at=int(order.hold_expires_at.timestamp()),
             success_url=base + url_for("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=base + url_for("checkout.cancel", order=order.number),
+            shipping=stripe_shipping(order),
         )
     except PaymentError as error:
         log.warning("order %s: could not start payment: %s", order.number, error)

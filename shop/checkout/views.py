@@ -25,6 +25,9 @@ from shop.checkout import service
 from shop.checkout.models import Order, looks_like_order_number
 from shop.checkout.service import Customer
 from shop.checkout.states import OPEN, OrderState
+from shop.delivery import service as delivery
+from shop.delivery.rules import AddressInvalid
+from shop.delivery.views import checkout_context as delivery_context
 from shop.errors import ShopError
 from shop.extensions import db, limiter
 from shop.payments.gateway import PaymentError, gateway
@@ -38,7 +41,7 @@ def _customer_key() -> str | None:
     return current_user.customer_key if current_user.is_authenticated else None
 
 
-def _review(status: int = 200, error: str | None = None, email: str = ""):
+def _review(status: int = 200, error: str | None = None, email: str = "", delivery_errors=None):
     cart = cart_service.current_cart()
     view = cart_service.price_cart(cart, _customer_key())
     return render_template(
@@ -47,6 +50,7 @@ def _review(status: int = 200, error: str | None = None, email: str = ""):
         error=error,
         email=email,
         warned=service.products_needing_acknowledgement(view),
+        **delivery_context(request.form if request.method == "POST" else None, delivery_errors),
     ), status
 
 
@@ -80,6 +84,14 @@ def place():
         except ShopError:
             return _review(422, "Enter a valid e-mail address for your receipt.", email)
         customer = Customer(email=email, user_id=None)
+    # The delivery address is checked (and an unserved pincode refused) before any hold.
+    try:
+        address, _ = delivery.checkout_address(request.form, customer.user_id)
+    except AddressInvalid as invalid:
+        message = "Please correct the delivery details marked below."
+        return _review(422, message, email, invalid.errors)
+    except ShopError as error:
+        return _review(error.status, error.message, email)
     cart = cart_service.current_cart()
     try:
         if cart is None:
@@ -89,10 +101,14 @@ def place():
             customer,
             acknowledged=request.form.get("acknowledge") == "yes",
             client_ip=request.remote_addr,
+            delivery=address,
         )
     except ShopError as error:
         db.session.rollback()
         return _review(error.status, error.message, email)
+    if customer.user_id and request.form.get("address_id", "new") in ("", "new"):
+        delivery.remember_address(customer.user_id, address)  # for the next checkout
+        db.session.commit()
     return redirect(result.url, 303)
 
 

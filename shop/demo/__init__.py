@@ -100,6 +100,9 @@ def seed_demo(session: Session) -> dict[str, int]:
     session.flush()
     seed_pricing(session, created)
     session.flush()
+    from shop.delivery.service import seed_zones
+
+    created["delivery_zones"] = seed_zones(session)
     return created
 
 

@@ -66,11 +66,10 @@ def next_number(series: str, year: str) -> str:
 
 def place_of_supply(order: Order) -> tuple[str | None, str]:
     """The delivery state's GST code and name; (None, "") for orders placed without one."""
-    delivery = getattr(order, "delivery", None)
-    code = getattr(delivery, "state", None) if delivery is not None else None
-    if not code:
+    delivery = order.delivery  # the address snapshot taken at checkout (shop.delivery)
+    if delivery is None or not delivery.state:
         return None, ""
-    return code, getattr(delivery, "state_label", "") or ""
+    return delivery.state, delivery.state_name
 
 
 def _hsn_by_variant(order: Order) -> dict[int, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shop.checkout import service as checkout_service
 from shop.checkout.models import Order, looks_like_order_number
+from shop.delivery.rules import STATES
 from shop.extensions import db
 from shop.invoices import service
 from shop.invoices.models import Invoice
@@ -38,11 +39,11 @@ def customers_order(number: str) -> Order:
 
 def buyer_lines(order: Order) -> list[str]:
     """Who the invoice is for: the delivery name and address, or the e-mail address."""
-    delivery = getattr(order, "delivery", None)
+    delivery = order.delivery
     if delivery is None:
         return [order.email]
     lines = [delivery.name, delivery.line1]
-    if getattr(delivery, "line2", ""):
+    if delivery.line2:
         lines.append(delivery.line2)
     lines.append(f"{delivery.city}, {delivery.state_name} {delivery.pincode}")
     lines.append(order.email)
@@ -51,9 +52,10 @@ def buyer_lines(order: Order) -> list[str]:
 
 def place_of_supply_text(invoice: Invoice) -> str:
     if invoice.state_assumed:
+        seller = STATES.get(invoice.seller_state, "")
         return (
-            f"not recorded for this order: treated as a supply within the seller's state "
-            f"({invoice.seller_state})"
+            "not recorded for this order: treated as a supply within the seller's state, "
+            f"{seller} ({invoice.seller_state})"
         )
     name = invoice.supply_state_name or "State"
     return f"{name} ({invoice.supply_state})"

@@ -153,7 +153,10 @@ class StripeGateway:
         expires_at: int,
         success_url: str,
         cancel_url: str,
+        shipping: dict | None = None,
     ) -> CreatedSession:
+        """`shipping` is the order's delivery address in Stripe's shape (name, phone,
+        address); it becomes the PaymentIntent's `shipping`, shown on Stripe's receipts."""
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [
@@ -174,6 +177,8 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if shipping:
+            params["payment_intent_data"] = {"shipping": shipping}
         session = self._call(
             "create session",
             self.client.v1.checkout.sessions.create,

@@ -25,6 +25,9 @@ from shop.checkout.states import (
     transition,
 )
 from shop.database import utcnow
+from shop.delivery import service as delivery
+from shop.delivery.forms import ShipForm
+from shop.delivery.rules import carrier_name
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.listing import query_arg
@@ -161,7 +164,7 @@ def _detail(
     *,
     status: int = 200,
     problem: str | None = None,
-    move_form: MoveForm | None = None,
+    move_form: MoveForm | ShipForm | None = None,
     refund_form: RefundForm | None = None,
     review_form: ClearReviewForm | None = None,
 ):
@@ -186,7 +189,9 @@ def _detail(
         problem=problem,
         next_move=next_move,
         can_refund=can_refund,
-        move_form=move_form or MoveForm(formdata=None),
+        move_form=move_form
+        or (ShipForm(formdata=None) if next_move == "ship" else MoveForm(formdata=None)),
+        delivery=delivery.delivery_of(order),
         refund_form=refund_form or _fresh_refund_form(),
         review_form=review_form or ClearReviewForm(formdata=None),
     ), status
@@ -233,15 +238,26 @@ def order_detail(number: str):
 
 
 def _move(number: str, action: str):
-    """Ship or deliver: the state machine decides; a refusal is a 409 that writes nothing."""
+    """Ship or deliver: the state machine decides; a refusal is a 409 that writes nothing.
+
+    Shipping needs the courier and its tracking number; the customer is e-mailed the
+    tracking link when an order ships and again when it is delivered.
+    """
     target, words = MOVES[action]
     order = _order_or_404(number)
-    form = MoveForm()
+    if not can_transition(order.state, target):
+        db.session.rollback()
+        problem = f"Order {order.number} cannot go from {order.state} to {target}."
+        return _detail(order, status=409, problem=f"{problem} Nothing was changed.")
+    form = ShipForm() if action == "ship" else MoveForm()
     if not form.validate_on_submit():
         db.session.rollback()
         return _detail(order, status=422, move_form=form)
     before = _facts(order)
     note = (form.note.data or "").strip()
+    if action == "ship":
+        courier = carrier_name(form.carrier.data)
+        note = f"Shipped with {courier}, tracking {form.tracking_number.data}. {note}".strip()
     try:
         moved = transition(order, target, actor=actor(), note=note)
     except InvalidTransition as error:
@@ -257,12 +273,19 @@ def _move(number: str, action: str):
                 f"{STATE_LABELS[order.state].lower()}. Nothing was changed."
             ),
         )
+    if action == "ship":
+        delivery.record_shipment(order, form.carrier.data, form.tracking_number.data)
+    else:
+        delivery.record_delivery(order)
+    after = _facts(order)
+    if action == "ship":
+        after.update(carrier=form.carrier.data, tracking_number=form.tracking_number.data)
     audit(
         action,
         "order",
         order.number,
         before=before,
-        after=_facts(order),
+        after=after,
         summary=f"Marked {order.number} {words}." + (f" Note: {note}" if note else ""),
     )
     db.session.commit()

@@ -38,6 +38,12 @@ def test_from_article_to_a_paid_order(page, shop_url):
     page.wait_for_url("**/checkout")
 
     page.get_by_label("E-mail for your receipt").fill("reader@example.com")
+    page.get_by_label("Full name").fill("Reader Rao")
+    page.get_by_label("Mobile number").fill("9845012345")
+    page.get_by_label("House, building, street").fill("12 MG Road")
+    page.get_by_label("City or town").fill("Bengaluru")
+    page.get_by_label("State or union territory").select_option("29")
+    page.get_by_label("PIN code").fill("560001")
     page.locator('input[name="acknowledge"]').check()
     page.get_by_role("button", name="Pay ₹1,338").click()
 

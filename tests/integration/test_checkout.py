@@ -18,6 +18,7 @@ from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
 from shop.payments.refunds import refund_order
 from tests.conftest import csrf_token_for
+from tests.helpers import ADDRESS
 from tests.payments import deliver, event_body
 
 GUEST = "guest@example.com"
@@ -54,7 +55,7 @@ def fill_cart(client, db, slug="joint-capsule", quantity=2, coupon=None):
 
 def place(client, email=GUEST, acknowledge="yes", **extra):
     """POST /checkout as the review form does (warnings acknowledged unless told not to)."""
-    data = {"csrf_token": csrf_token_for(client), "email": email, **extra}
+    data = {"csrf_token": csrf_token_for(client), "email": email, **ADDRESS, **extra}
     if acknowledge:
         data["acknowledge"] = acknowledge
     return client.post("/checkout", data=data)

@@ -18,6 +18,7 @@ from shop.checkout.models import Order
 from shop.checkout.states import OrderState
 from shop.demo import seed_demo
 from tests.conftest import csrf_token_for
+from tests.helpers import ADDRESS
 from tests.integration.test_checkout import (
     GUEST,
     coupon_state,
@@ -119,7 +120,8 @@ def test_concurrent_double_submits_make_one_order_and_one_payable_session(
     def submit():
         start.wait()
         return client.post(
-            "/checkout", data={"csrf_token": token, "email": GUEST, "acknowledge": "yes"}
+            "/checkout",
+            data={"csrf_token": token, "email": GUEST, "acknowledge": "yes", **ADDRESS},
         )
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -13,13 +13,18 @@ from sqlalchemy import func, select
 
 from shop.catalog.models import Variant
 from shop.checkout.models import Order
+from shop.delivery.service import seed_zones
 from shop.discounts.models import Coupon, CouponRedemption
+from shop.extensions import db as _db
 from tests.conftest import csrf_token_for
 from tests.factories import make_product
+from tests.helpers import ADDRESS
 
 
 def _shoppers(app, variant_id: int, count: int, coupon: str | None = None):
     """`count` guests, each with one unit in the cart (and the coupon applied)."""
+    seed_zones(_db.session)
+    _db.session.commit()
     shoppers = []
     for i in range(count):
         client = app.test_client()
@@ -41,7 +46,9 @@ def _checkout_all_at_once(shoppers) -> list[int]:
     def checkout(shopper):
         client, token, email = shopper
         start.wait()
-        return client.post("/checkout", data={"csrf_token": token, "email": email}).status_code
+        return client.post(
+            "/checkout", data={"csrf_token": token, "email": email, **ADDRESS}
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=len(shoppers)) as pool:
         return list(pool.map(checkout, shoppers))
@@ -86,7 +93,7 @@ def test_webhook_and_success_page_completing_at_once_pay_the_order_once(app, db,
     variant_id = make_product("race", stock=10, mrp=10000, price=9000).variants[0].id
     db.session.commit()
     ((shopper, token, email),) = _shoppers(app, variant_id, 1)
-    placed = shopper.post("/checkout", data={"csrf_token": token, "email": email})
+    placed = shopper.post("/checkout", data={"csrf_token": token, "email": email, **ADDRESS})
     session_id = placed.headers["Location"].rsplit("/", 1)[1]
     sandbox.act(session_id, "pay")
     (event,) = [event_body(r) for r in sandbox.events("checkout.session.completed")]

@@ -17,7 +17,7 @@ from shop.discounts.models import CouponRedemption
 from shop.errors import ShopError
 from tests.conftest import csrf_token_for
 from tests.factories import make_user
-from tests.helpers import log_in
+from tests.helpers import ADDRESS, log_in
 
 GUEST = "guest@example.com"
 
@@ -40,7 +40,7 @@ def fill_cart(client, db, coupon=None):
 
 
 def place(client, email=GUEST):
-    data = {"csrf_token": csrf_token_for(client), "email": email, "acknowledge": "yes"}
+    data = {"csrf_token": csrf_token_for(client), "email": email, "acknowledge": "yes", **ADDRESS}
     return client.post("/checkout", data=data)
 
 

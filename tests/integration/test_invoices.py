@@ -82,7 +82,7 @@ def test_paying_issues_one_invoice_that_adds_up_to_the_order(app, db, demo, sand
     assert shipping.tax == 525 and (shipping.cgst, shipping.sgst) == (262, 263)
     assert invoice.intra_state and invoice.igst == 0
     # Without a recorded delivery state the supply is taken as intra-state, and says so.
-    assert invoice.state_assumed == (getattr(order, "delivery", None) is None)
+    assert invoice.state_assumed == (order.delivery is None)
     assert sum(line.total for line in invoice.lines) == invoice.total
     assert sum(line.cgst + line.sgst for line in invoice.lines) == invoice.tax
     # Shipping's tax joins the order's tax figure; the total stays.
@@ -273,6 +273,13 @@ def test_refunds_issue_credit_notes_that_reverse_the_invoice(app, db, demo, sand
 # --- the GST register -------------------------------------------------------------------------
 
 
+def paise(text: str) -> int:
+    """Rupees as the register writes them ("-349.50") back into paise."""
+    sign = -1 if text.startswith("-") else 1
+    whole, _, frac = text.lstrip("-").partition(".")
+    return sign * (int(whole) * 100 + int(frac.ljust(2, "0")))
+
+
 def staff_client(app, db):
     make_user("gst-staff@example.com", role="staff")
     db.session.commit()
@@ -302,11 +309,6 @@ def test_the_register_reconciles_with_paid_and_refunded_orders(app, db, demo, sa
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["type"] for r in rows] == ["invoice", "invoice", "credit note"]
     assert {r["order"] for r in rows} == {small.number, big.number}
-
-    def paise(text: str) -> int:
-        sign = -1 if text.startswith("-") else 1
-        whole, _, frac = text.lstrip("-").partition(".")
-        return sign * (int(whole) * 100 + int(frac.ljust(2, "0") or 0))
 
     db.session.expire_all()
     orders = db.session.scalars(select(Order).where(Order.paid_at.is_not(None))).all()
@@ -436,3 +438,44 @@ def test_the_product_csv_carries_the_hsn_code(app, db, demo):
     assert response.status_code == 422 and "hsn" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(Product.hsn).where(Product.slug == "joint-pain-oil")) == "9999"
+
+
+# --- place of supply --------------------------------------------------------------------------
+
+
+def test_inter_state_orders_get_igst_and_the_register_reconciles_by_head(app, db, demo, sandbox):
+    """One order delivered in Karnataka (the seller's state), one in Maharashtra, a refund."""
+    intra_client = app.test_client()
+    fill_cart(intra_client, db, slug="joint-pain-oil", quantity=1)
+    pay(intra_client, sandbox, session_id_of(place(intra_client, email="ka@example.com")))
+    inter_client = app.test_client()
+    fill_cart(inter_client, db, slug="joint-capsule", quantity=3)
+    mumbai = {"city": "Mumbai", "state": "27", "pincode": "400001"}
+    inter_session = session_id_of(place(inter_client, email="mh@example.com", **mumbai))
+    pay(inter_client, sandbox, inter_session)
+    intra, inter = invoices(db)
+    assert intra.intra_state and intra.supply_state == "29" and intra.igst == 0
+    assert intra.cgst + intra.sgst == intra.tax > 0 and not intra.state_assumed
+    assert not inter.intra_state and inter.supply_state == "27"
+    assert inter.cgst == inter.sgst == 0 and inter.igst == inter.tax > 0
+    assert "Maharashtra" in inter.supply_state_name
+    order = fetch(db, inter_session)
+    refund_order(order, 50000, actor="staff:test", reason="partial", request_id="mh1")
+    db.session.commit()
+    staff = staff_client(app, db)
+    month = utcnow().astimezone(IST).strftime("%Y-%m")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(staff.get(f"/staff/reports/gst.csv?month={month}").get_data(as_text=True))
+        )
+    )
+    assert [r["state_code"] for r in rows] == ["29", "27", "27"]
+    db.session.expire_all()
+    notes = db.session.scalars(select(CreditNote)).all()
+
+    def total(head: str) -> int:
+        return sum(paise(r[head]) for r in rows)
+
+    assert total("igst") == inter.igst - sum(n.igst for n in notes)
+    assert total("cgst") == intra.cgst and total("sgst") == intra.sgst
+    assert total("total") == intra.total + inter.total - 50000

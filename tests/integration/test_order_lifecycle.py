@@ -93,7 +93,12 @@ def test_a_partially_refunded_order_can_still_be_shipped(app, client, db, demo, 
     page = staff.get(f"/staff/orders/{order.number}").get_data(as_text=True)
     assert 'data-action="ship"' in page
     response = staff.post(
-        f"/staff/orders/{order.number}/ship", data={"csrf_token": csrf_token_for(staff)}
+        f"/staff/orders/{order.number}/ship",
+        data={
+            "csrf_token": csrf_token_for(staff),
+            "carrier": "delhivery",
+            "tracking_number": "DL20261129",
+        },
     )
     assert response.status_code == 303
     assert the_order(db).state == OrderState.SHIPPED

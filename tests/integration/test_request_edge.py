@@ -24,7 +24,7 @@ from shop.extensions import limiter
 from shop.security import multiline_fields
 from tests.conftest import csrf_token_for
 from tests.factories import DEFAULT_PASSWORD, make_doctor, make_user
-from tests.helpers import log_in
+from tests.helpers import ADDRESS, log_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 ADMIN = "admin@example.com"
@@ -55,7 +55,7 @@ def shop(app, db, client, sandbox):
     client.post("/cart/add", data={"csrf_token": token, "variant_id": "1", "quantity": "1"})
     placed = client.post(
         "/checkout",
-        data={"csrf_token": token, "email": "fuzz@example.com", "acknowledge": "yes"},
+        data={"csrf_token": token, "email": "fuzz@example.com", "acknowledge": "yes", **ADDRESS},
     )
     assert placed.status_code == 303, placed.get_data(as_text=True)[-2000:]
     number = db.session.scalar(select(Order.number))

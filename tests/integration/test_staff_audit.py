@@ -47,7 +47,10 @@ def history(app, admin, db, sandbox):
     """One of each kind of write: ship, deliver, refund, clear review, change role."""
     token = csrf_token_for(admin)
     shipped = paid_order(app, db, sandbox, email="one@example.com")
-    admin.post(f"/staff/orders/{shipped.number}/ship", data={"csrf_token": token})
+    admin.post(
+        f"/staff/orders/{shipped.number}/ship",
+        data={"csrf_token": token, "carrier": "delhivery", "tracking_number": "DL1234567"},
+    )
     admin.post(f"/staff/orders/{shipped.number}/deliver", data={"csrf_token": token})
     refunded = paid_order(app, db, sandbox, email="two@example.com")
     refunded.needs_review = True

@@ -198,11 +198,16 @@ def test_ship_then_deliver_records_events_and_audit(staff, app, db, sandbox):
         staff,
         staff.post(
             f"/staff/orders/{order.number}/ship",
-            data={"csrf_token": token, "note": "BlueDart 12345"},
+            data={
+                "csrf_token": token,
+                "carrier": "bluedart",
+                "tracking_number": "BD12345678",
+                "note": "Two boxes",
+            },
         ),
     )
     assert "is marked shipped" in page and 'data-order-state="shipped"' in page
-    assert "BlueDart 12345" in page and 'data-action="deliver"' in page
+    assert "Blue Dart, tracking BD12345678. Two boxes" in page and 'data-action="deliver"' in page
     assert fetch(db, number=order.number).state == "shipped"
 
     page = follow(
@@ -220,7 +225,8 @@ def test_ship_then_deliver_records_events_and_audit(staff, app, db, sandbox):
     ship, deliver = audits(db, "ship") + audits(db, "deliver")
     assert (ship.object_type, ship.object_id) == ("order", order.number)
     assert ship.before["state"] == "paid" and ship.after["state"] == "shipped"
-    assert ship.changed_fields == ["state"] and "BlueDart 12345" in ship.summary
+    assert ship.changed_fields == ["carrier", "state", "tracking_number"]
+    assert "Blue Dart, tracking BD12345678" in ship.summary
     assert deliver.before["state"] == "shipped" and deliver.after["state"] == "delivered"
     assert ship.actor_email == deliver.actor_email == "orders-staff@example.com"
 
@@ -246,7 +252,12 @@ def test_a_too_long_note_is_422(staff, app, db, sandbox):
     order = paid_order(app, db, sandbox)
     response = staff.post(
         f"/staff/orders/{order.number}/ship",
-        data={"csrf_token": csrf_token_for(staff), "note": "x" * 501},
+        data={
+            "csrf_token": csrf_token_for(staff),
+            "carrier": "dtdc",
+            "tracking_number": "D1234567",
+            "note": "x" * 501,
+        },
     )
     assert response.status_code == 422 and "under 500 characters" in response.get_data(as_text=True)
     assert fetch(db, number=order.number).state == "paid" and audits(db) == []

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from shop.checkout.models import Order
+from shop.delivery.service import seed_zones
 from shop.demo import seed_demo
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.staff.audit import AuditEntry
 from tests.conftest import csrf_token_for
 from tests.factories import make_category, make_product, make_user
-from tests.helpers import audits, count, log_in, post
+from tests.helpers import ADDRESS, audits, count, log_in, post
 
 
 @pytest.fixture()
@@ -453,7 +454,9 @@ def test_the_coupon_page_lists_a_use_held_by_checkout(staff, shopper, db, sandbo
 
     add_to_cart(shopper, capsule.variants[0].id, 2)
     assert post(shopper, "/cart/coupon", code="spring15").status_code == 303
-    placed = post(shopper, "/checkout", email="guest@example.com", acknowledge="yes")
+    seed_zones(db.session)
+    db.session.commit()
+    placed = post(shopper, "/checkout", email="guest@example.com", acknowledge="yes", **ADDRESS)
     assert placed.status_code == 303, placed.get_data(as_text=True)
     order = db.session.scalar(select(Order))
     redemption = db.session.scalar(select(CouponRedemption))

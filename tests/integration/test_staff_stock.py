@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from shop.catalog.models import Product, Variant
+from shop.delivery.service import seed_zones
 from shop.errors import ShopError
 from shop.staff.audit import AuditEntry
 from shop.staff.products import stock as service
 from tests.conftest import csrf_token_for
 from tests.factories import make_product, make_user
-from tests.helpers import log_in
+from tests.helpers import ADDRESS, log_in
 
 
 @pytest.fixture()
@@ -53,6 +54,8 @@ def stock(db, sku: str) -> int:
 
 def place_order(app, db, sku: str, quantity: int) -> None:
     """A guest orders through the shop; checkout holds the units (stock drops)."""
+    seed_zones(db.session)  # checkout delivers only where a zone serves the pincode
+    db.session.commit()
     shopper = app.test_client()
     token = csrf_token_for(shopper)
     variant_id = db.session.scalar(select(Variant.id).where(Variant.sku == sku))
@@ -62,7 +65,7 @@ def place_order(app, db, sku: str, quantity: int) -> None:
     assert added.status_code == 303
     placed = shopper.post(
         "/checkout",
-        data={"csrf_token": token, "email": "guest@example.com", "acknowledge": "yes"},
+        data={"csrf_token": token, "email": "guest@example.com", "acknowledge": "yes", **ADDRESS},
     )
     assert placed.status_code == 303, placed.get_data(as_text=True)
 

@@ -263,7 +263,7 @@ def session_spec(params: dict[str, Any], now: int) -> dict[str, Any]:
         )
 
     intent = want_dict(params, "payment_intent_data", "payment_intent_data")
-    reject_unknown(intent, ("metadata", "description"), "payment_intent_data")
+    reject_unknown(intent, ("metadata", "description", "shipping"), "payment_intent_data")
     method_types = want_list(params, "payment_method_types", "payment_method_types")
     for index, method_type in enumerate(method_types):
         if not isinstance(method_type, str) or not method_type:
@@ -287,8 +287,43 @@ def session_spec(params: dict[str, Any], now: int) -> dict[str, Any]:
         "payment_intent_data": {
             "metadata": want_metadata(intent, "metadata", "payment_intent_data[metadata]"),
             "description": want_str(intent, "description", "payment_intent_data[description]"),
+            "shipping": want_shipping(intent, "shipping", "payment_intent_data[shipping]"),
         },
         "payment_method_types": method_types,
+    }
+
+
+SHIPPING_PARAMS = ("name", "phone", "address", "carrier", "tracking_number")
+ADDRESS_PARAMS = ("line1", "line2", "city", "state", "postal_code", "country")
+
+
+def want_shipping(params: dict[str, Any], key: str, param: str) -> dict[str, Any] | None:
+    """Stripe's shipping hash: `name` and `address[line1]` required, the rest optional."""
+    raw = want_dict(params, key, param)
+    if not raw:
+        return None
+    reject_unknown(raw, SHIPPING_PARAMS, param)
+    address = want_dict(raw, "address", f"{param}[address]", required=True)
+    reject_unknown(address, ADDRESS_PARAMS, f"{param}[address]")
+    where = f"{param}[address]"
+    country = want_str(address, "country", f"{where}[country]", max_length=2)
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise SandboxError(
+            f"Invalid country: {country}", param=f"{where}[country]", code="parameter_invalid"
+        )
+    return {
+        "name": want_str(raw, "name", f"{param}[name]", required=True),
+        "phone": want_str(raw, "phone", f"{param}[phone]"),
+        "carrier": want_str(raw, "carrier", f"{param}[carrier]"),
+        "tracking_number": want_str(raw, "tracking_number", f"{param}[tracking_number]"),
+        "address": {
+            "line1": want_str(address, "line1", f"{where}[line1]", required=True),
+            "line2": want_str(address, "line2", f"{where}[line2]"),
+            "city": want_str(address, "city", f"{where}[city]"),
+            "state": want_str(address, "state", f"{where}[state]"),
+            "postal_code": want_str(address, "postal_code", f"{where}[postal_code]"),
+            "country": country.upper() if country else None,
+        },
     }
 
 

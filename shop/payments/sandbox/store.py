@@ -258,6 +258,7 @@ class Sandbox:
             "livemode": False,
             "metadata": dict(extra.get("metadata") or {}),
             "payment_method_types": list(session["payment_method_types"]),
+            "shipping": copy.deepcopy(extra.get("shipping")),
             "status": status,
         }
         self.payment_intents[intent["id"]] = intent

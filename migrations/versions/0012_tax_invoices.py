@@ -1,7 +1,7 @@
 """Tax invoices, credit notes and their number counters; an HSN code on every product.
 
 Revision ID: invoices
-Revises: mail_delivery
+Revises: delivery
 Create Date: 2026-11-29 03:45:46.732601
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'invoices'
-down_revision = 'mail_delivery'
+down_revision = 'delivery'
 branch_labels = None
 depends_on = None
 

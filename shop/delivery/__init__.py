@@ -1,0 +1,1 @@
+"""Delivery: addresses, serviceability zones, the order's delivery snapshot and shipping."""
