@@ -10,12 +10,12 @@ What is measured (SPEC §9)
     more or less independently of the hardware. SPEC §9 asks for at least 0.30 for the
     article page and the product list, with p99 under 100 ms.
 
-    Three more targets are informational (no SPEC figure applies): add-to-cart
-    (`POST /cart/add`, the HTML form answered with 303 to /cart), the cart page
-    (`GET /cart` holding 3 items) and checkout placement (`POST /checkout`: an order is
-    created, stock held, and a Checkout Session created at the payment sandbox; 303 to
-    its page). They write to the database on every request, so they are expected to be
-    much slower than the cached pages.
+    The money paths are measured in the same run: add-to-cart (`POST /cart/add`, the
+    HTML form answered with 303 to /cart) and the cart page (`GET /cart` holding 3
+    items) must each reach at least 0.20 of the bare endpoint (SPEC §9; no p99 target).
+    Checkout placement (`POST /checkout`: an order is created, stock held, and a Checkout
+    Session created at the payment sandbox; 303 to its page) is reported only: it waits
+    on the payment provider, so no ratio applies.
 
 How
     1. `bench.generate` builds a scratch database with the real migrations and bulk-loads

@@ -21,6 +21,7 @@ rendered once per process and count too.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +33,7 @@ from flask import (
     g,
     get_flashed_messages,
     has_app_context,
+    message_flashed,
     render_template,
     request,
 )
@@ -43,6 +45,8 @@ from sqlalchemy import String, event, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db
+
+logger = logging.getLogger(__name__)
 
 CONTENT = "content"
 MARK_CSRF = "\x00csrf\x00"
@@ -194,6 +198,10 @@ def page_slot(name: str) -> Markup:
     """A per-request part of the layout ("header" or "flashes"), or its marker."""
     if g.get("filling_page_cache"):
         return Markup(MARK_HEADER if name == "header" else MARK_FLASHES)
+    if name == "header":
+        return Markup(_header())  # rendered once per cart count for anonymous visitors
+    if name == "flashes" and not get_flashed_messages():
+        return Markup("")
     return Markup(render_template(f"_partials/{name}.html"))
 
 
@@ -201,7 +209,8 @@ def cached_page(render: Callable[[], str]) -> str:
     """Return the page for this URL from the cache, rendering it when missing or stale.
 
     `render` must produce the whole page through templates extending base.html; it may
-    raise an HTTPException (404, 400), which is never cached.
+    raise an HTTPException (404, 400), which is never cached. While it runs, the page
+    is shared by every visitor, so the contract is enforced (see `PageContract`).
     """
     ttl = current_app.config["PAGE_CACHE_SECONDS"]
     if ttl <= 0:
@@ -210,13 +219,106 @@ def cached_page(render: Callable[[], str]) -> str:
     key = (request.full_path, current_app.extensions["content_version"].get())
     html = cache.get(key)
     if html is None:
-        g.filling_page_cache = True
-        try:
+        with PageContract() as contract:
             html = render()
-        finally:
-            g.filling_page_cache = False
+        if contract.broken:
+            # Production only (tests and debug raise): serve this page to this visitor
+            # alone, never to the next one.
+            return html
         cache.put(key, html, ttl)
     return fill_per_request_parts(html)
+
+
+class PageContractError(RuntimeError):
+    """A cacheable page read per-visitor state while it was rendered for everyone."""
+
+
+class PageContract:
+    """While a cacheable page renders: no CSRF token, no `current_user`, no flashing.
+
+    Such a page is rendered once and served to every visitor, so anything personal in
+    it would leak to the next reader: the per-visitor parts go through the markers of
+    `csrf_value`, `csrf_field` and `page_slot`. Breaking the rule raises
+    `PageContractError` under testing and debug; in production it is logged and the
+    page is not cached.
+    """
+
+    def __init__(self) -> None:
+        self.strict = current_app.testing or current_app.debug
+        self.broken: list[str] = []
+
+    def __enter__(self) -> PageContract:
+        self._saved = {name: g.get(name, _MISSING) for name in ("_login_user", "csrf_token")}
+        user = self._saved["_login_user"]
+        if user is _MISSING:
+            current_app.login_manager._load_user()  # the guard stands in for the real one
+            user = g._login_user
+        g._login_user = _Guarded(self, "read current_user", user)
+        g.csrf_token = _Guarded(self, "made a CSRF token", None)
+        g.filling_page_cache = True
+        message_flashed.connect(self._flashed, current_app._get_current_object())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        g.filling_page_cache = False
+        message_flashed.disconnect(self._flashed, current_app._get_current_object())
+        for name, value in self._saved.items():
+            if value is _MISSING:
+                g.pop(name, None)
+            else:
+                setattr(g, name, value)
+
+    def _flashed(self, app, message, category) -> None:
+        self.breach("flashed a message")
+
+    def breach(self, what: str) -> None:
+        text_ = f"cacheable page {request.path} {what} while rendering"
+        if self.strict:
+            raise PageContractError(text_ + " (use csrf_field/csrf_value/page_slot)")
+        if what not in self.broken:
+            logger.error("%s; the page is served uncached", text_)
+            self.broken.append(what)
+
+
+_MISSING = object()
+
+
+class _Guarded:
+    """Stands in for `current_user` or the CSRF token while a cacheable page renders."""
+
+    def __init__(self, contract: PageContract, what: str, real) -> None:
+        object.__setattr__(self, "_contract", contract)
+        object.__setattr__(self, "_what", what)
+        object.__setattr__(self, "_real", real)
+
+    def _use(self):
+        self._contract.breach(self._what)
+        real = self._real
+        return real if real is not None else generate_csrf_unguarded()
+
+    def __getattr__(self, name: str):
+        return getattr(self._use(), name)
+
+    def __bool__(self) -> bool:
+        return bool(self._use())
+
+    def __str__(self) -> str:
+        return str(self._use())
+
+    def __html__(self) -> str:
+        return str(self._use())
+
+    def __eq__(self, other) -> bool:
+        return self._use() == other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def generate_csrf_unguarded() -> str:
+    """The real token, once a breach is logged (production only)."""
+    g.pop("csrf_token", None)
+    return generate_csrf()
 
 
 def _header() -> str:

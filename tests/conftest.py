@@ -93,7 +93,6 @@ def app(database_url, sandbox_server):
             "STRIPE_TIMEOUT": 2.0,
             "STRIPE_REQUEST_BUDGET": 5.0,
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "PAGE_CACHE_SECONDS": 0,
             "SHOP_BASE_URL": "http://shop.test",
             # Argon2id stays the algorithm; a low cost keeps the suite fast.
             "ARGON2_TIME_COST": 1,

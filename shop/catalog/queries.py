@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import g
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Category, Product, ProductImage, Variant
@@ -157,11 +158,11 @@ def list_products(
     *, q: str = "", category: Category | None = None, sort: str = "relevance", page: int = 1
 ) -> Page[ProductCard]:
     """One page of active products: count, ids in order, then the cards."""
-    min_price = (
-        select(func.min(Variant.price)).where(Variant.product_id == Product.id).scalar_subquery()
-    )
+    # Sort by what the shopper pays: each variant's price after the best running sale.
+    paid = effective_price_sql(_sales(), utcnow())
+    min_price = select(func.min(paid)).where(Variant.product_id == Product.id).scalar_subquery()
     best_discount = (
-        select(func.max((Variant.mrp - Variant.price) * 10000 / Variant.mrp))
+        select(func.max((Variant.mrp - paid) * 10000 / Variant.mrp))
         .where(Variant.product_id == Product.id)
         .scalar_subquery()
     )
@@ -197,6 +198,38 @@ def list_products(
     }
     cards = [card_for(products[i]) for i in ids if i in products]
     return Page(items=cards, number=page, per_page=PER_PAGE, total=total)
+
+
+def effective_price_sql(sales: Sequence[engine.Sale], now: datetime) -> ColumnElement[int]:
+    """`Variant.price` after the best sale running at `now`, as SQL (SPEC §6).
+
+    The same rule as `engine.best_sale_price`, for ORDER BY: each running sale applied
+    alone to the list price (percent rounded half up to the paisa, never below 0) and the
+    lowest result kept. Correlates with `Product` (for its category) and `Variant`.
+    """
+    price = Variant.price
+    candidates: list[ColumnElement[int]] = [price]
+    for sale in sales:
+        if not (sale.starts_at is None or sale.starts_at <= now):
+            continue
+        if not (sale.ends_at is None or now < sale.ends_at):
+            continue
+        targets = []
+        if sale.product_ids:
+            targets.append(Variant.product_id.in_(sorted(sale.product_ids)))
+        if sale.category_ids:
+            targets.append(Product.category_id.in_(sorted(sale.category_ids)))
+        if not targets:
+            continue
+        # percent: price × value / 100 rounded half up to the paisa, in integer division
+        off = (price * sale.value + 50) // 100 if sale.kind == "percent" else literal(sale.value)
+        reduced = case((price - off < 0, 0), else_=price - off)
+        candidates.append(case((or_(*targets), reduced), else_=price))
+    if len(candidates) == 1:
+        return price
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.least(*candidates)
+    return func.min(*candidates)  # SQLite's scalar min() of several arguments
 
 
 def product_by_slug(slug: str) -> Product | None:

@@ -10,11 +10,8 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation
 
 from shop.checkout.models import STATES, Order
 from shop.checkout.states import (
@@ -34,10 +31,11 @@ from shop.listing import query_arg
 from shop.payments.gateway import PaymentError, PaymentUnavailable
 from shop.payments.models import Refund
 from shop.payments.refunds import refund_order
-from shop.pricing.money import format_money, parse_rupees
+from shop.pricing.money import format_money
 from shop.staff.audit import audit
 from shop.staff.base import actor, bp, menu_item
 from shop.staff.lists import staff_page
+from shop.staff.order_forms import ClearReviewForm, MoveForm, RefundForm, fresh_refund_form
 
 menu_item(5, "staff.orders", "Orders")
 
@@ -55,72 +53,6 @@ STATE_LABELS = {
 MOVES = {"ship": ("shipped", "shipped"), "deliver": ("delivered", "delivered")}
 
 MAX_NUMBER_LENGTH = 20  # Order.number is String(20)
-
-
-# --- forms ----------------------------------------------------------------------------------
-
-
-class MoveForm(FlaskForm):
-    """Mark shipped or delivered, with an optional note (a courier, a tracking number)."""
-
-    note = StringField(
-        "Note for the timeline (optional)",
-        validators=[Optional(), Length(max=500, message="Keep the note under 500 characters.")],
-    )
-
-
-class ClearReviewForm(FlaskForm):
-    review_note = TextAreaField(
-        "What did you check?",
-        validators=[
-            DataRequired("Say what you checked before clearing the flag."),
-            Length(max=500, message="Keep the note under 500 characters."),
-        ],
-    )
-
-
-def _amount_in_rupees(form, field) -> None:
-    """Read the amount into `field.paise`; zero, negative and non-numbers are refused."""
-    text = (field.data or "").strip()
-    if text.startswith("-"):
-        raise StopValidation("A refund cannot be negative.")
-    try:
-        field.paise = parse_rupees(text)
-    except ValueError:
-        raise StopValidation("Write the amount in rupees, such as 199 or 49.50.") from None
-    if field.paise <= 0:
-        raise StopValidation("The refund must be more than ₹0.")
-
-
-class RefundForm(FlaskForm):
-    amount = StringField(
-        "Amount to refund (₹)",
-        validators=[DataRequired("Enter the amount to refund, in rupees."), _amount_in_rupees],
-    )
-    reason = StringField(
-        "Reason",
-        validators=[
-            DataRequired("Say why the order is being refunded."),
-            Length(max=250, message="Keep the reason under 250 characters."),
-        ],
-    )
-    # A one-time token made when the form is drawn: it becomes the refund's idempotency
-    # key, so a double-clicked or resubmitted form refunds once.
-    request_id = HiddenField(
-        validators=[
-            DataRequired("This form is out of date: reload the page and try again."),
-            Regexp(
-                r"^[A-Za-z0-9_-]{16,64}$",
-                message="This form is out of date: reload the page and try again.",
-            ),
-        ]
-    )
-
-
-def _fresh_refund_form() -> RefundForm:
-    form = RefundForm(formdata=None)
-    form.request_id.data = secrets.token_urlsafe(16)
-    return form
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -192,7 +124,7 @@ def _detail(
         move_form=move_form
         or (ShipForm(formdata=None) if next_move == "ship" else MoveForm(formdata=None)),
         delivery=delivery.delivery_of(order),
-        refund_form=refund_form or _fresh_refund_form(),
+        refund_form=refund_form or fresh_refund_form(),
         review_form=review_form or ClearReviewForm(formdata=None),
     ), status
 
@@ -254,10 +186,7 @@ def _move(number: str, action: str):
         db.session.rollback()
         return _detail(order, status=422, move_form=form)
     before = _facts(order)
-    note = (form.note.data or "").strip()
-    if action == "ship":
-        courier = carrier_name(form.carrier.data)
-        note = f"Shipped with {courier}, tracking {form.tracking_number.data}. {note}".strip()
+    note = _move_note(form, action)
     try:
         moved = transition(order, target, actor=actor(), note=note)
     except InvalidTransition as error:
@@ -265,32 +194,36 @@ def _move(number: str, action: str):
         return _detail(order, status=409, problem=f"{error} Nothing was changed.")
     if not moved:  # someone else changed the order between our read and our update
         db.session.rollback()
-        return _detail(
-            order,
-            status=409,
-            problem=(
-                f"Order {order.number} changed while you were working on it and is now "
-                f"{STATE_LABELS[order.state].lower()}. Nothing was changed."
-            ),
-        )
-    if action == "ship":
-        delivery.record_shipment(order, form.carrier.data, form.tracking_number.data)
-    else:
-        delivery.record_delivery(order)
-    after = _facts(order)
-    if action == "ship":
-        after.update(carrier=form.carrier.data, tracking_number=form.tracking_number.data)
-    audit(
-        action,
-        "order",
-        order.number,
-        before=before,
-        after=after,
-        summary=f"Marked {order.number} {words}." + (f" Note: {note}" if note else ""),
-    )
+        now = STATE_LABELS[order.state].lower()
+        problem = f"Order {order.number} changed while you were working on it and is now {now}."
+        return _detail(order, status=409, problem=f"{problem} Nothing was changed.")
+    after = _record_move(order, form, action)
+    summary = f"Marked {order.number} {words}." + (f" Note: {note}" if note else "")
+    audit(action, "order", order.number, before=before, after=after, summary=summary)
     db.session.commit()
     flash(f"Order {order.number} is marked {words}.", "success")
     return _back_to(order)
+
+
+def _move_note(form, action: str) -> str:
+    """The timeline note: the courier and tracking number first when shipping."""
+    note = (form.note.data or "").strip()
+    if action == "ship":
+        courier = carrier_name(form.carrier.data)
+        note = f"Shipped with {courier}, tracking {form.tracking_number.data}. {note}".strip()
+    return note
+
+
+def _record_move(order: Order, form, action: str) -> dict:
+    """Record the shipment or delivery with the delivery domain; the audit's "after"."""
+    if action == "ship":
+        delivery.record_shipment(order, form.carrier.data, form.tracking_number.data)
+        return _facts(order) | {
+            "carrier": form.carrier.data,
+            "tracking_number": form.tracking_number.data,
+        }
+    delivery.record_delivery(order)
+    return _facts(order)
 
 
 @bp.post("/orders/<number>/ship")
@@ -301,6 +234,47 @@ def order_ship(number: str):
 @bp.post("/orders/<number>/deliver")
 def order_deliver(number: str):
     return _move(number, "deliver")
+
+
+def _refund_refused(order: Order, form: RefundForm, error: Exception):
+    """The order page after `refund_order` refused: nothing was recorded here."""
+    db.session.rollback()
+    if isinstance(error, ShopError):
+        if error.status == 422:
+            form.amount.errors.append(error.message)
+            return _detail(order, status=422, refund_form=form)
+        return _detail(order, status=error.status, problem=error.message, refund_form=form)
+    if isinstance(error, PaymentUnavailable):
+        # Stripe may or may not have made the refund: keep the same request_id in the
+        # form, so submitting again replays the same idempotent request.
+        problem = (
+            f"Stripe did not confirm the refund: {error} Nothing was recorded here. "
+            "Submitting the form again retries the same request, so the customer cannot "
+            "be refunded twice."
+        )
+        return _detail(order, status=503, refund_form=form, problem=problem)
+    # Stripe refused the request as made; the same key would only replay the refusal.
+    form.request_id.data = secrets.token_urlsafe(16)
+    problem = f"Stripe refused the refund: {error} Nothing was refunded or recorded."
+    return _detail(order, status=502, refund_form=form, problem=problem)
+
+
+def _audit_refund(order: Order, refund: Refund, before: dict, reason: str) -> None:
+    after = {
+        **_facts(order),
+        "refund_amount": refund.amount,
+        "refund_id": refund.stripe_refund_id,
+        "refund_status": refund.status,
+        "refund_reason": reason,
+    }
+    audit(
+        "refund",
+        "order",
+        order.number,
+        before=before,
+        after=after,
+        summary=f"Refunded {format_money(refund.amount)} of {order.number}: {reason}",
+    )
 
 
 @bp.post("/orders/<number>/refund")
@@ -322,36 +296,8 @@ def order_refund(number: str):
         refund = refund_order(
             order, form.amount.paise, actor=actor(), reason=reason, request_id=form.request_id.data
         )
-    except ShopError as error:
-        db.session.rollback()
-        if error.status == 422:
-            form.amount.errors.append(error.message)
-            return _detail(order, status=422, refund_form=form)
-        return _detail(order, status=error.status, problem=error.message, refund_form=form)
-    except PaymentUnavailable as error:
-        # Stripe may or may not have made the refund: keep the same request_id in the
-        # form, so submitting again replays the same idempotent request.
-        db.session.rollback()
-        return _detail(
-            order,
-            status=503,
-            refund_form=form,
-            problem=(
-                f"Stripe did not confirm the refund: {error} Nothing was recorded here. "
-                "Submitting the form again retries the same request, so the customer cannot "
-                "be refunded twice."
-            ),
-        )
-    except PaymentError as error:
-        # Stripe refused the request as made; the same key would only replay the refusal.
-        db.session.rollback()
-        form.request_id.data = secrets.token_urlsafe(16)
-        return _detail(
-            order,
-            status=502,
-            refund_form=form,
-            problem=(f"Stripe refused the refund: {error} Nothing was refunded or recorded."),
-        )
+    except (ShopError, PaymentError) as error:
+        return _refund_refused(order, form, error)
     except IntegrityError:
         # The same form, submitted twice at once, lost the race on the idempotency key.
         db.session.rollback()
@@ -366,21 +312,7 @@ def order_refund(number: str):
             "notice",
         )
         return _back_to(order)
-    after = {
-        **_facts(order),
-        "refund_amount": refund.amount,
-        "refund_id": refund.stripe_refund_id,
-        "refund_status": refund.status,
-        "refund_reason": reason,
-    }
-    audit(
-        "refund",
-        "order",
-        order.number,
-        before=before,
-        after=after,
-        summary=f"Refunded {format_money(refund.amount)} of {order.number}: {reason}",
-    )
+    _audit_refund(order, refund, before, reason)
     db.session.commit()
     flash(
         f"Refunded {format_money(refund.amount)} of order {order.number}: Stripe refund "

@@ -47,6 +47,12 @@ class RoleForm(FlaskForm):
             SelectChoice(slug, name) for slug, name in doctors
         ]
 
+    def chosen_doctor(self) -> Doctor | None:
+        """The doctor profile picked from the list, if it is one of its choices."""
+        known = {choice.value for choice in self.doctor.choices if choice.value}
+        slug = self.doctor.data if self.doctor.data in known else None
+        return db.session.scalar(select(Doctor).where(Doctor.slug == slug)) if slug else None
+
 
 def _role_state(role: str, doctor_id: int | None, other_doctor_id: int | None) -> dict:
     """The role for the audit log, with the doctor profile when either side has one."""
@@ -121,15 +127,11 @@ def user_role(user_id: int):
         db.session.rollback()
         return _user_page(user, form=form, status=422)
     new_role, old_role = form.role.data, user.role
-    doctor = None
-    if new_role == "doctor":
-        known = {choice.value for choice in form.doctor.choices if choice.value}
-        slug = form.doctor.data if form.doctor.data in known else None
-        doctor = db.session.scalar(select(Doctor).where(Doctor.slug == slug)) if slug else None
-        if doctor is None:
-            form.doctor.errors.append("Choose the doctor profile this account answers as.")
-            db.session.rollback()
-            return _user_page(user, form=form, status=422)
+    doctor = form.chosen_doctor() if new_role == "doctor" else None
+    if new_role == "doctor" and doctor is None:
+        form.doctor.errors.append("Choose the doctor profile this account answers as.")
+        db.session.rollback()
+        return _user_page(user, form=form, status=422)
     old_doctor_id = user.doctor_id
     new_doctor_id = doctor.id if doctor else None
     if new_role == old_role and new_doctor_id == old_doctor_id:
@@ -139,12 +141,8 @@ def user_role(user_id: int):
         return redirect(url_for("staff.user_detail", user_id=user.id), 303)
     if user.id == current_user.id:
         db.session.rollback()
-        return _user_page(
-            user,
-            form=form,
-            status=409,
-            problem=("You cannot change your own role. Ask another admin to do it."),
-        )
+        problem = "You cannot change your own role. Ask another admin to do it."
+        return _user_page(user, form=form, status=409, problem=problem)
     try:
         set_role(user, new_role, new_doctor_id)
     except ShopError as error:

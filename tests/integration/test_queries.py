@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from shop.cache import clear_process_caches
 from tests.factories import make_article, make_category, make_product
 
 
 def _queries_for(client, count_queries, url) -> int:
+    """Statements of one request that renders the page (the page cache emptied first, so
+    the count includes the content version's read and the whole render)."""
+    clear_process_caches(client.application)
     with count_queries() as counter:
         response = client.get(url)
     assert response.status_code == 200
@@ -26,7 +30,7 @@ def test_product_list_query_count_is_the_same_for_1_and_24_products(client, db, 
     db.session.commit()
     many = _queries_for(client, count_queries, "/products/")
     assert many == one
-    assert one <= 6
+    assert one <= 7
 
 
 def test_article_query_count_is_the_same_with_0_and_3_embeds(client, db, count_queries):
@@ -40,7 +44,7 @@ def test_article_query_count_is_the_same_with_0_and_3_embeds(client, db, count_q
     plain = _queries_for(client, count_queries, "/articles/plain")
     embedded = _queries_for(client, count_queries, "/articles/with-embeds")
     assert embedded == plain
-    assert plain <= 7
+    assert plain <= 8
 
 
 def test_product_page_query_count_does_not_grow_with_variants(client, db, count_queries):

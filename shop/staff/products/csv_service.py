@@ -301,7 +301,7 @@ def plan_stock(rows: list[Row], variants: dict[str, Variant]) -> dict[str, int]:
 
 def _product_tracked(product: Product, row: Row) -> Tracked:
     before = snapshot(product)
-    product.name, product.active = row.product_name, row.active
+    service.set_product_listing(product, row.product_name, row.active)
     if row.hsn is not None:
         product.hsn = row.hsn
     return Tracked(
@@ -311,8 +311,7 @@ def _product_tracked(product: Product, row: Row) -> Tracked:
 
 def _variant_tracked(variant: Variant, row: Row, before: dict) -> Tracked:
     """Track the variant from `before` (taken ahead of any stock write) and apply the row."""
-    variant.label = row.variant_label
-    variant.mrp, variant.price = row.numbers["mrp"], row.numbers["price"]
+    service.set_variant_values(variant, {"label": row.variant_label} | row.numbers)
     return Tracked(
         "variant",
         variant,

@@ -276,6 +276,18 @@ def _delete_variants(product: Product, plan: VariantPlan, before: dict[int, dict
     return len(plan.deletes)
 
 
+def set_variant_values(variant: Variant, values: dict[str, Any]) -> None:
+    """Apply checked SKU, label and prices; stock only ever goes through `write_stock`."""
+    for name in ("sku", "label", "mrp", "price"):
+        if name in values:
+            setattr(variant, name, values[name])
+
+
+def set_product_listing(product: Product, name: str, active: bool) -> None:
+    """Apply a checked name and active flag (what the CSV carries of a product)."""
+    product.name, product.active = name, active
+
+
 def _update_variants(product: Product, plan: VariantPlan) -> list[Variant]:
     # Two variants swapping SKUs would trip the unique index half-way through the
     # flush, so moving SKUs park on a temporary value first.
@@ -286,9 +298,7 @@ def _update_variants(product: Product, plan: VariantPlan) -> list[Variant]:
             variant.sku = f"~moving-{variant.id}"
         db.session.flush()
     for variant, values, _ in plan.updates:
-        for name, value in values.items():
-            if name != "stock":
-                setattr(variant, name, value)
+        set_variant_values(variant, values)
     position = max((v.position for v in product.variants), default=-1) + 1
     created = [Variant(position=position + n, **values) for n, values in enumerate(plan.creates)]
     product.variants.extend(created)
