@@ -16,6 +16,15 @@ from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and tests
 
+# The seller printed on tax invoices when none is configured: clearly fictitious, in
+# Karnataka (29), with a well-formed GSTIN (its 15th character is the real check digit).
+DEMO_SELLER = {
+    "SHOP_SELLER_NAME": "Remedy Shop Demo Pvt. Ltd. (fictitious company)",
+    "SHOP_SELLER_ADDRESS": "12 Example Road, Demo Layout, Bengaluru 560001, Karnataka",
+    "SHOP_SELLER_GSTIN": "29ABCDE1234F1ZW",
+    "SHOP_SELLER_STATE": "29",
+}
+
 log = logging.getLogger(__name__)
 
 
@@ -87,6 +96,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # Accept per-process rate-limit counters under several workers (benchmarks only).
         "SHOP_ALLOW_PER_PROCESS_LIMITS": _flag(environ.get("SHOP_ALLOW_PER_PROCESS_LIMITS")),
         "SHOP_TRUSTED_PROXIES": _count(environ, "SHOP_TRUSTED_PROXIES", 0),
+        # The seller on tax invoices (§12); empty ones are filled or refused by check_config.
+        **{name: environ.get(name, "").strip() for name in DEMO_SELLER},
         # Argon2id cost (RFC 9106's second recommendation); tests may lower it for speed.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
@@ -141,8 +152,45 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
         # A browser sends a Secure cookie back only over HTTPS: on a plain-HTTP deployment
         # it would silently drop every session (and cart), so follow the site's scheme.
         config["SESSION_COOKIE_SECURE"] = urlsplit(config["SHOP_BASE_URL"]).scheme == "https"
+    check_seller(config, debug=debug, testing=testing)
     if not (debug or testing):
         check_rate_limit_storage(config, os.environ, sys.argv)
+
+
+def seller_problem(config: Mapping[str, str]) -> str | None:
+    """What is wrong with the configured seller (GSTIN format and check digit, state)."""
+    from shop.pricing.gst import gstin_problem
+
+    gstin = config["SHOP_SELLER_GSTIN"].upper()
+    problem = gstin_problem(gstin)
+    if problem:
+        return f"SHOP_SELLER_GSTIN {gstin!r} is not a valid GSTIN: {problem}."
+    state = config["SHOP_SELLER_STATE"]
+    if not (len(state) == 2 and state.isdigit()):
+        return f"SHOP_SELLER_STATE must be a two-digit GST state code such as 29, not {state!r}."
+    if gstin[:2] != state:
+        return f"SHOP_SELLER_GSTIN {gstin!r} belongs to state {gstin[:2]}, not {state}."
+    return None
+
+
+def check_seller(config: dict, *, debug: bool, testing: bool) -> None:
+    """Fill the fictitious demo seller where allowed, and refuse a malformed one."""
+    unset = [name for name in DEMO_SELLER if not config.get(name)]
+    if unset:
+        if not (debug or testing or config.get("SHOP_PAYMENTS_SANDBOX")):
+            log.warning(
+                "%s not set: tax invoices name the fictitious demo seller. Set the seller's "
+                "name, address, GSTIN and state code before taking real orders.",
+                ", ".join(unset),
+            )
+        for name in DEMO_SELLER:  # all or nothing: never half a real seller
+            config[name] = DEMO_SELLER[name]
+    config["SHOP_SELLER_GSTIN"] = config["SHOP_SELLER_GSTIN"].upper()
+    problem = seller_problem(config)
+    if problem:
+        if not (debug or testing):
+            raise ConfigError(problem)
+        log.warning("%s Invoices will show it as it is.", problem)
 
 
 def worker_count(environ: Mapping[str, str], argv: list[str]) -> int | None:

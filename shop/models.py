@@ -8,6 +8,7 @@ from shop.checkout.models import Order, OrderEvent, OrderLine
 from shop.content.models import Article, Condition, Doctor
 from shop.delivery.models import Address, DeliveryZone, OrderDelivery
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
+from shop.invoices.models import CreditNote, DocumentCounter, Invoice, InvoiceLine
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
 from shop.questions.models import Question
@@ -22,6 +23,10 @@ __all__ = [
     "CartLine",
     "Coupon",
     "CouponRedemption",
+    "CreditNote",
+    "DocumentCounter",
+    "Invoice",
+    "InvoiceLine",
     "Sale",
     "ShippingRate",
     "Category",

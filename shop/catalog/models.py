@@ -54,6 +54,7 @@ class Product(db.Model):
     __table_args__ = (
         CheckConstraint("max_per_order >= 1", name="max_per_order_positive"),
         CheckConstraint("gst_rate >= 0 AND gst_rate <= 28", name="gst_rate_range"),
+        CheckConstraint("length(hsn) BETWEEN 4 AND 8", name="hsn_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +67,8 @@ class Product(db.Model):
     how_to_use: Mapped[str] = mapped_column(Text, default="")
     warnings: Mapped[str] = mapped_column(Text, default="")
     gst_rate: Mapped[int] = mapped_column(Integer, default=12)  # percent, price includes it
+    # HSN code for tax invoices: 4–8 digits (3004: medicaments, the common case here).
+    hsn: Mapped[str] = mapped_column(String(8), default="3004", server_default="3004")
     max_per_order: Mapped[int] = mapped_column(Integer, default=10)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)

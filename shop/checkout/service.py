@@ -39,6 +39,7 @@ from shop.delivery.service import attach_to_order, same_delivery, stripe_shippin
 from shop.discounts.holds import finalise_coupon_use, hold_coupon_use, release_coupon_use
 from shop.errors import ShopError
 from shop.extensions import db
+from shop.invoices.service import issue_invoice
 from shop.mail import send_mail
 from shop.payments.gateway import CheckoutLine, PaymentError, PaymentRejected, gateway
 from shop.pricing.money import format_money
@@ -486,6 +487,9 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     if not transition(order, OrderState.PAID, actor=actor, note=note):
         return
     order.stripe_payment_intent = payment_intent
+    # The tax invoice is issued in this same transaction: paid once, invoiced once, and a
+    # rollback gives its number back (no gap in the series).
+    issue_invoice(order)
     finalise_coupon_use(order.id)
     if order.cart_id:
         # Only what was bought leaves the cart: lines added since then stay.
@@ -601,16 +605,20 @@ def key_matches(order: Order, key: str | None) -> bool:
     return number == order.number
 
 
-def _status_path(order: Order) -> str:
-    """The order-status link's path, also from `expire-orders` (no request there)."""
+def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
+    """The order-status link's path, also from `expire-orders` (no request there).
+
+    With `endpoint="invoices.invoice_page"`, the same signed link to the order's invoice.
+    """
     if has_request_context():
-        return url_for("checkout.order_status", number=order.number, key=status_key(order))
+        return url_for(endpoint, number=order.number, key=status_key(order))
     with current_app.test_request_context():
-        return url_for("checkout.order_status", number=order.number, key=status_key(order))
+        return url_for(endpoint, number=order.number, key=status_key(order))
 
 
 def send_confirmation(order: Order) -> None:
     link = current_app.config["SHOP_BASE_URL"] + _status_path(order)
+    invoice = current_app.config["SHOP_BASE_URL"] + _status_path(order, "invoices.invoice_page")
     lines = "\n".join(
         f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
         f"{format_money(line.total)}"
@@ -623,6 +631,7 @@ def send_confirmation(order: Order) -> None:
         f"Shipping: {format_money(order.shipping) if order.shipping else 'free'}\n"
         f"Total paid: {format_money(order.total)} (includes GST {format_money(order.tax)})\n\n"
         f"Follow your order here:\n{link}\n\n"
+        f"Your tax invoice:\n{invoice}\n\n"
         "Read each product's label before use, and ask a doctor or pharmacist if you are "
         "unsure whether it is right for you.\n",
     )

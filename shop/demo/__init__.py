@@ -127,6 +127,7 @@ def _seed_products(session: Session, categories, conditions, created) -> None:
             how_to_use=item.how_to_use,
             warnings=item.warnings,
             gst_rate=item.gst_rate,
+            hsn=item.hsn,
             max_per_order=item.max_per_order,
             active=True,
             category=categories[item.category],

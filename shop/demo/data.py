@@ -64,6 +64,7 @@ class ProductData:
     how_to_use: str
     warnings: str
     gst_rate: int
+    hsn: str  # HSN code on the tax invoice (4–8 digits)
     variants: tuple[VariantData, ...]
     image_alt: str
     conditions: tuple[str, ...] = ()
@@ -195,6 +196,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "of reach of children."
         ),
         gst_rate=_AYUR_GST,
+        hsn="30049011",
         variants=(VariantData("RS-JPO-100", "100 ml", 39900, 34900, 120),),
         image_alt="Illustration of an amber bottle of Joint Pain Relief Oil, 100 ml",
         conditions=("muscle-spasm", "joint-pain"),
@@ -225,6 +227,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "long-term illness. An Ayurvedic medicine, not a substitute for medical care."
         ),
         gst_rate=_AYUR_GST,
+        hsn="30049011",
         variants=(VariantData("RS-JCC-060", "60 capsules", 79900, 71900, 80),),
         image_alt="Illustration of a jar of Joint Care Capsules, 60 capsules",
         conditions=("muscle-spasm", "joint-pain"),
@@ -251,6 +254,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "six. Ask a doctor before use if you are pregnant or allergic to aspirin."
         ),
         gst_rate=_AYUR_GST,
+        hsn="30049011",
         variants=(
             VariantData("RS-MRB-025", "25 g", 14500, 12900, 200),
             VariantData("RS-MRB-050", "50 g", 24500, 21500, 140),
@@ -279,6 +283,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "regular medicines. May cause drowsiness. Keep out of reach of children."
         ),
         gst_rate=_AYUR_GST,
+        hsn="30049011",
         variants=(VariantData("RS-ASH-060", "60 tablets", 34900, 29900, 150),),
         image_alt="Illustration of a bottle of Ashwagandha Tablets",
     ),
@@ -303,6 +308,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "of children."
         ),
         gst_rate=_AYUR_GST,
+        hsn="30049011",
         variants=(VariantData("RS-HAL-060", "60 capsules", 44900, 39900, 90),),
         image_alt="Illustration of a jar of Haldi (Turmeric) Capsules",
         conditions=("joint-pain",),
@@ -332,6 +338,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "than a few days. Keep out of reach of children."
         ),
         gst_rate=12,
+        hsn="30049099",
         variants=(VariantData("RS-PCM-015", "Strip of 15 tablets", 3000, 2700, 300),),
         image_alt="Illustration of a blister strip of Paracetamol 500 mg Tablets",
         max_per_order=2,
@@ -359,6 +366,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "pregnant, allergic to aspirin or take blood thinners."
         ),
         gst_rate=12,
+        hsn="30049099",
         variants=(
             VariantData("RS-CPS-050", "50 g", 19900, 17900, 160),
             VariantData("RS-CPS-100", "100 g", 32900, 28900, 110),
@@ -389,6 +397,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "a skin condition."
         ),
         gst_rate=12,
+        hsn="30051090",
         variants=(
             VariantData("RS-KT-BLK", "Black, 5 cm × 5 m", 49900, 39900, 70),
             VariantData("RS-KT-BEI", "Beige, 5 cm × 5 m", 49900, 39900, 70),
@@ -419,6 +428,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "pregnancy or after surgery. Stop if it causes numbness or tingling."
         ),
         gst_rate=12,
+        hsn="90211000",
         variants=(
             VariantData("RS-LSB-M", "Medium (waist 76–91 cm)", 129900, 99900, 40),
             VariantData("RS-LSB-L", "Large (waist 91–107 cm)", 129900, 99900, 35),
@@ -454,6 +464,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "area. Do not use if the pack leaks or is punctured. Do not overheat."
         ),
         gst_rate=18,
+        hsn="90191090",
         variants=(VariantData("RS-HCG-STD", "Standard, 27 × 12 cm", 34900, 29900, 150),),
         image_alt="Illustration of a blue and red Reusable Hot & Cold Gel Pack",
         conditions=("muscle-spasm", "joint-pain"),
@@ -481,6 +492,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "rubber latex."
         ),
         gst_rate=18,
+        hsn="40149010",
         variants=(
             VariantData("RS-HWB-15", "1.5 litre", 29900, 24900, 90),
             VariantData("RS-HWB-20", "2 litre", 34900, 29900, 60),
@@ -510,6 +522,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "circulation."
         ),
         gst_rate=18,
+        hsn="38249900",
         variants=(VariantData("RS-ICP-002", "Pack of 2", 19900, 17900, 120),),
         image_alt="Illustration of a white Instant Cold Pack",
         conditions=("muscle-spasm",),
@@ -537,6 +550,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "skin becomes red or sore."
         ),
         gst_rate=18,
+        hsn="38249900",
         variants=(VariantData("RS-SHW-003", "Pack of 3", 44900, 39900, 75),),
         image_alt="Illustration of an orange Self-heating Back Wrap",
         conditions=("muscle-spasm",),
@@ -564,6 +578,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "supplements do not replace a varied diet."
         ),
         gst_rate=18,
+        hsn="21069099",
         variants=(VariantData("RS-MAG-060", "60 tablets", 59900, 52900, 100),),
         image_alt="Illustration of a bottle of Magnesium Glycinate Tablets",
     ),
@@ -589,6 +604,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "children."
         ),
         gst_rate=18,
+        hsn="21069099",
         variants=(VariantData("RS-CAL-060", "60 tablets", 39900, 34900, 110),),
         image_alt="Illustration of a bottle of Calcium + Vitamin D3 Tablets",
     ),
@@ -614,6 +630,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             "severe dehydration: see a doctor if diarrhoea or vomiting persists."
         ),
         gst_rate=18,
+        hsn="21069099",
         variants=(
             VariantData("RS-ELD-010", "Pack of 10 sachets", 25000, 22500, 130),
             VariantData("RS-ELD-030", "Pack of 30 sachets", 69900, 59900, 60),

@@ -13,6 +13,7 @@ from shop.checkout.models import Order
 from shop.checkout.states import REFUNDABLE, OrderState, can_transition, record, transition
 from shop.errors import ShopError
 from shop.extensions import db
+from shop.invoices.service import issue_credit_note
 from shop.payments.gateway import gateway
 from shop.payments.models import Refund
 from shop.pricing.money import format_money
@@ -91,9 +92,11 @@ def apply_refunded_amount(order: Order, refunded: int, *, actor: str) -> None:
         )
         return
     order.amount_refunded = refunded
-    transition(
+    if transition(
         order,
         target,
         actor=actor,
         note=f"{format_money(refunded)} of {format_money(order.total)} refunded.",
-    )
+    ):
+        # Each refund's credit note, numbered in the transaction that records the refund.
+        issue_credit_note(order, refunded)

@@ -186,10 +186,7 @@ def _move(number: str, action: str):
         db.session.rollback()
         return _detail(order, status=422, move_form=form)
     before = _facts(order)
-    note = (form.note.data or "").strip()
-    if action == "ship":
-        courier = carrier_name(form.carrier.data)
-        note = f"Shipped with {courier}, tracking {form.tracking_number.data}. {note}".strip()
+    note = _move_note(form, action)
     try:
         moved = transition(order, target, actor=actor(), note=note)
     except InvalidTransition as error:
@@ -197,32 +194,36 @@ def _move(number: str, action: str):
         return _detail(order, status=409, problem=f"{error} Nothing was changed.")
     if not moved:  # someone else changed the order between our read and our update
         db.session.rollback()
-        return _detail(
-            order,
-            status=409,
-            problem=(
-                f"Order {order.number} changed while you were working on it and is now "
-                f"{STATE_LABELS[order.state].lower()}. Nothing was changed."
-            ),
-        )
-    if action == "ship":
-        delivery.record_shipment(order, form.carrier.data, form.tracking_number.data)
-    else:
-        delivery.record_delivery(order)
-    after = _facts(order)
-    if action == "ship":
-        after.update(carrier=form.carrier.data, tracking_number=form.tracking_number.data)
-    audit(
-        action,
-        "order",
-        order.number,
-        before=before,
-        after=after,
-        summary=f"Marked {order.number} {words}." + (f" Note: {note}" if note else ""),
-    )
+        now = STATE_LABELS[order.state].lower()
+        problem = f"Order {order.number} changed while you were working on it and is now {now}."
+        return _detail(order, status=409, problem=f"{problem} Nothing was changed.")
+    after = _record_move(order, form, action)
+    summary = f"Marked {order.number} {words}." + (f" Note: {note}" if note else "")
+    audit(action, "order", order.number, before=before, after=after, summary=summary)
     db.session.commit()
     flash(f"Order {order.number} is marked {words}.", "success")
     return _back_to(order)
+
+
+def _move_note(form, action: str) -> str:
+    """The timeline note: the courier and tracking number first when shipping."""
+    note = (form.note.data or "").strip()
+    if action == "ship":
+        courier = carrier_name(form.carrier.data)
+        note = f"Shipped with {courier}, tracking {form.tracking_number.data}. {note}".strip()
+    return note
+
+
+def _record_move(order: Order, form, action: str) -> dict:
+    """Record the shipment or delivery with the delivery domain; the audit's "after"."""
+    if action == "ship":
+        delivery.record_shipment(order, form.carrier.data, form.tracking_number.data)
+        return _facts(order) | {
+            "carrier": form.carrier.data,
+            "tracking_number": form.tracking_number.data,
+        }
+    delivery.record_delivery(order)
+    return _facts(order)
 
 
 @bp.post("/orders/<number>/ship")

@@ -94,10 +94,10 @@ def test_export_writes_one_row_per_variant_in_rupees(staff, catalogue):
     assert response.headers["Content-Disposition"].startswith('attachment; filename="products-')
     lines = response.get_data(as_text=True).splitlines()
     assert lines == [
-        HEADER + ",stock_seen",
-        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,120",
-        'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,129.50,0,false,0',
-        'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,false,7',
+        HEADER + ",hsn,stock_seen",
+        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,3004,120",
+        'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,129.50,0,false,3004,0',
+        'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,false,3004,7',
     ]
 
 

@@ -42,7 +42,7 @@ COLUMNS = (
     "stock",
     "active",
 )
-OPTIONAL_COLUMNS = ("stock_seen",)
+OPTIONAL_COLUMNS = ("hsn", "stock_seen")  # hsn: the product's HSN code (SPEC §12)
 EXPORT_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 LOOKUP_CHUNK = 500  # SKUs per IN (...) query, well under SQLite's bound-parameter limit
 BOOLEANS = {"true": True, "false": False}
@@ -73,12 +73,13 @@ def export_rows():
             Variant.price,
             Variant.stock,
             Product.active,
+            Product.hsn,
         )
         .join(Variant.product)
         .order_by(Product.slug, Variant.position, Variant.id)
     )
     yield EXPORT_COLUMNS
-    for sku, slug, name, label, mrp, price, stock, active in rows:
+    for sku, slug, name, label, mrp, price, stock, active, hsn in rows:
         yield [
             sku,
             slug,
@@ -88,6 +89,7 @@ def export_rows():
             rupees_text(price),
             stock,
             "true" if active else "false",
+            hsn,
             stock,
         ]
 
@@ -110,6 +112,7 @@ class Row:
     active: bool | None
     numbers: dict[str, int] = field(default_factory=dict)
     stock_seen: int | None = None
+    hsn: str | None = None  # None: the file leaves the product's HSN code alone
 
 
 @dataclass
@@ -187,6 +190,8 @@ def _cell_problems(cell: dict[str, str]) -> list[str]:
         problems.append("variant_label: enter a label of at most 120 characters.")
     if cell["active"].lower() not in BOOLEANS:
         problems.append(f"active: write true or false, not {cell['active']!r}.")
+    if cell.get("hsn") and not service.HSN_RE.match(cell["hsn"]):
+        problems.append(f"hsn: {service.HSN_MESSAGE}")
     return problems
 
 
@@ -217,6 +222,7 @@ def parse_row(line: int, values: list[str], positions: dict[str, int], errors: L
         active,
         numbers,
         seen,
+        cell.get("hsn") or None,
     )
 
 
@@ -248,7 +254,7 @@ def _row_problem(row: Row, variant: Variant | None, first: Row | None) -> list[s
         return []
     return [
         f"{column}: differs from line {first.line}, which has the same product."
-        for column in ("product_name", "active")
+        for column in ("product_name", "active", "hsn")
         if getattr(first, column) != getattr(row, column)
     ]
 
@@ -296,6 +302,8 @@ def plan_stock(rows: list[Row], variants: dict[str, Variant]) -> dict[str, int]:
 def _product_tracked(product: Product, row: Row) -> Tracked:
     before = snapshot(product)
     service.set_product_listing(product, row.product_name, row.active)
+    if row.hsn is not None:
+        product.hsn = row.hsn
     return Tracked(
         "product", product, before, snapshot, lambda p, _: f"CSV import changed {p.slug}"
     )
@@ -329,7 +337,11 @@ def apply_rows(rows: list[Row], variants: dict[str, Variant]) -> ImportResult:
             product = variant.product
             if product.id not in done:
                 done.add(product.id)
-                if product.name.strip() != row.product_name or product.active != row.active:
+                if (
+                    product.name.strip() != row.product_name
+                    or product.active != row.active
+                    or (row.hsn is not None and product.hsn != row.hsn)
+                ):
                     tracked.append(_product_tracked(product, row))
                     result.products.append(product.slug)
             if row.sku in stock or _differs(variant, row):

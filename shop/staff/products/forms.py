@@ -20,7 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.catalog.models import Category, Product, Variant
@@ -28,7 +28,7 @@ from shop.content.models import Condition
 from shop.extensions import db
 from shop.pricing.money import rupees_text
 from shop.staff.fields import clean, slug_field, strip
-from shop.staff.products.service import PRODUCT_FIELDS, VariantRow
+from shop.staff.products.service import HSN_MESSAGE, HSN_RE, PRODUCT_FIELDS, VariantRow
 
 GST_RATES = (0, 5, 12, 18, 28)
 MAX_PER_ORDER = 999
@@ -85,6 +85,12 @@ class ProductForm(FlaskForm):
         choices=[SelectChoice(rate, f"{rate}%") for rate in GST_RATES],
         description="Prices include GST.",
     )
+    hsn = StringField(
+        "HSN code",
+        filters=[strip],
+        validators=[Optional(), Regexp(HSN_RE, message=HSN_MESSAGE)],
+        description="4 to 8 digits, printed on tax invoices; empty: 3004 (medicaments).",
+    )
     max_per_order = IntegerField(
         "Most per order",
         default=10,
@@ -116,7 +122,10 @@ class ProductForm(FlaskForm):
 
     def values(self) -> dict[str, Any]:
         """The product's own fields as plain values, for the product service."""
-        return {name: self[name].data for name in PRODUCT_FIELDS} | {
+        values = {name: self[name].data for name in PRODUCT_FIELDS if name != "hsn"}
+        if self.hsn.data:  # left out or empty: the product keeps its code
+            values["hsn"] = self.hsn.data
+        return values | {
             "category_id": self.category_id.data,
             "condition_ids": list(self.condition_ids.data or []),
         }

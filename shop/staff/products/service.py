@@ -38,9 +38,12 @@ PRODUCT_FIELDS = (
     "how_to_use",
     "warnings",
     "gst_rate",
+    "hsn",
     "max_per_order",
     "active",
 )
+HSN_RE = re.compile(r"^[0-9]{4,8}$")
+HSN_MESSAGE = "An HSN code has 4 to 8 digits, like 3004 or 30049011."
 
 
 def _read_money(label: str, text: str) -> tuple[int | None, str | None]:
@@ -327,7 +330,8 @@ def apply_product(
     before = None if creating else product_state(product)
     with db.session.no_autoflush:
         for name in PRODUCT_FIELDS:
-            setattr(product, name, values[name])
+            if name in values:  # a form without the HSN field keeps the product's code
+                setattr(product, name, values[name])
         product.category = category
         product.conditions = conditions
     deleted = _delete_variants(product, plan, variants_before) if plan.deletes else 0

@@ -1,7 +1,7 @@
 """Old slugs of renamed articles, products, conditions and doctors (301 redirects).
 
 Revision ID: slug_redirects
-Revises: delivery
+Revises: invoices
 Create Date: 2026-11-29
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "slug_redirects"
-down_revision = "delivery"
+down_revision = "invoices"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""GST tax invoices, credit notes and the GST register (SPEC §12)."""
