@@ -130,7 +130,7 @@ def expire_orders_command() -> None:
 
     Stripe is asked about each first: an order paid after all is completed instead.
     """
-    from shop.checkout.service import expire_overdue
+    from shop.checkout.completing import expire_overdue
 
     report = expire_overdue()
     db.session.commit()

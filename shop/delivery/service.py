@@ -281,7 +281,7 @@ def _address_block(delivery: OrderDelivery) -> str:
 
 
 def _order_link(order: Order) -> str:
-    from shop.checkout.service import status_key
+    from shop.checkout.links import status_key
 
     base = current_app.config["SHOP_BASE_URL"]
     return base + url_for("checkout.order_status", number=order.number, key=status_key(order))

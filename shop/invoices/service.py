@@ -1,7 +1,7 @@
 """Issuing tax invoices and credit notes, and the monthly GST register.
 
 `issue_invoice` runs inside the transaction that marks an order paid (checkout's
-`_mark_paid`), and `issue_credit_note` inside the one that records a refund
+`mark_paid`), and `issue_credit_note` inside the one that records a refund
 (`shop.payments.refunds.apply_refunded_amount`). Numbers come from `DocumentCounter`
 rows taken with a conditional UPDATE in that same transaction: concurrent payments
 queue on the row, and a payment that rolls back gives its number back, so each series

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from shop.checkout import service as checkout_service
+from shop.checkout.links import key_matches
 from shop.checkout.models import Order, looks_like_order_number
 from shop.delivery.rules import STATES
 from shop.extensions import db
@@ -30,7 +30,7 @@ def customers_order(number: str) -> Order:
     )
     allowed = order is not None and (
         (current_user.is_authenticated and order.user_id == current_user.id)
-        or checkout_service.key_matches(order, request.args.get("key"))
+        or key_matches(order, request.args.get("key"))
     )
     if not allowed:
         abort(404, description="We could not find that order.")

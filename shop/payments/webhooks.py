@@ -18,7 +18,7 @@ from flask import Blueprint, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shop.checkout import service as checkout
+from shop.checkout import completing as checkout
 from shop.checkout.models import Order
 from shop.extensions import csrf, db
 from shop.payments.gateway import WebhookInvalid, gateway
