@@ -31,6 +31,7 @@ from shop.cart import service as cart_service
 from shop.cart.models import Cart
 from shop.cart.service import CartView, price_cart
 from shop.catalog.stock import hold_stock, release_stock, stock_left
+from shop.checkout.limits import check_purchase_limits
 from shop.checkout.models import Order, OrderEvent, OrderLine, looks_like_order_number
 from shop.checkout.states import OPEN, OrderState, record, transition
 from shop.database import utcnow
@@ -42,6 +43,8 @@ from shop.extensions import db
 from shop.invoices.service import issue_invoice
 from shop.mail import send_mail
 from shop.payments.gateway import CheckoutLine, PaymentError, PaymentRejected, gateway
+from shop.prescriptions import files as prescription_files
+from shop.prescriptions.files import CheckedUpload, StoredUpload
 from shop.pricing.money import format_money
 
 log = logging.getLogger(__name__)
@@ -102,15 +105,28 @@ def place_order(
     client_ip: str | None = None,
     now: datetime | None = None,
     delivery: AddressData | None = None,
+    prescription: StoredUpload | None = None,
 ) -> Order:
     """Create the order with its holds in the current transaction (the caller commits).
 
     `delivery` (checked by the caller, see `shop.delivery.service.checkout_address`) is
     frozen on the order, so later address-book edits never change where it goes.
+    A cart with a prescription medicine needs `prescription`, the upload already
+    checked and stored by `checkout` (`shop.prescriptions.files`).
     """
     now = now or utcnow()
     view = price_cart(cart, customer.key, now)
     validate_checkout(view, acknowledged)
+    if needs_prescription(view) and prescription is None:
+        raise ShopError(422, PRESCRIPTION_NEEDED)
+    check_purchase_limits(
+        _units_per_product(view),
+        {item.product.id: item.product for item in view.items},
+        user_id=customer.user_id,
+        customer_key=customer.key,
+        phone=delivery.phone if delivery else None,
+        now=now,
+    )
     totals = view.totals
     order = Order(
         user_id=customer.user_id,
@@ -169,6 +185,8 @@ def place_order(
             amount=order.discount,
         )
     _check_unpaid_limits(order, now)
+    if prescription is not None and needs_prescription(view):
+        prescription_files.attach(order.id, prescription)
     record(
         order,
         actor=_actor(customer),
@@ -176,6 +194,22 @@ def place_order(
         f"{order.hold_expires_at:%H:%M} UTC.",
     )
     return order
+
+
+PRESCRIPTION_NEEDED = (
+    "Your cart holds a prescription medicine: upload your prescription to continue."
+)
+
+
+def needs_prescription(view: CartView) -> bool:
+    return any(item.product.prescription_required for item in view.items)
+
+
+def _units_per_product(view: CartView) -> dict[int, int]:
+    units: dict[int, int] = {}
+    for item in view.items:
+        units[item.product.id] = units.get(item.product.id, 0) + item.line.quantity
+    return units
 
 
 def _actor(customer: Customer) -> str:
@@ -226,6 +260,7 @@ def checkout(
     client_ip: str | None = None,
     now: datetime | None = None,
     delivery: AddressData | None = None,
+    prescription: CheckedUpload | None = None,
     **details: Any,
 ) -> CheckoutResult:
     """Place an order for the cart and start its payment, or resume the cart's open one.
@@ -252,16 +287,16 @@ def checkout(
             .order_by(Order.id)
         ).all()
         if not open_orders:
-            order = place_order(
+            order = _place_and_commit(
                 cart,
                 customer,
                 acknowledged=acknowledged,
                 client_ip=client_ip,
                 now=now_,
                 delivery=delivery,
+                prescription=prescription,
                 **details,
             )
-            db.session.commit()
             return CheckoutResult(start_payment(order), order)
         order = open_orders[-1]
         reusable = (
@@ -279,6 +314,21 @@ def checkout(
         for old in open_orders:
             _abandon_for_new_checkout(old)
     raise ShopError(409, "Your cart changed while we were placing the order. Please try again.")
+
+
+def _place_and_commit(cart: Cart, customer: Customer, *, prescription, **options) -> Order:
+    """Place the order and commit; a prescription file is stored first and removed
+    again when the order is refused or its transaction fails."""
+    stored = prescription_files.store(prescription) if prescription is not None else None
+    try:
+        order = place_order(cart, customer, prescription=stored, **options)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored is not None:
+            prescription_files.remove(stored.key)
+        raise
+    return order
 
 
 def _same_order(order: Order, view: CartView, customer: Customer, details: dict[str, Any]) -> bool:
@@ -355,8 +405,14 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
     On failure the order is abandoned and its holds released (committed), and
     ShopError(503) is raised: the shopper keeps the cart and sees why.
     """
+    rx = prescription_files.prescription_of(order.id) is not None
     if order.total == 0:
-        _mark_paid(order, actor="system", note="Nothing to pay.", payment_intent=None)
+        if rx:
+            from shop.prescriptions.service import authorise_without_payment
+
+            authorise_without_payment(order, actor="system")
+        else:
+            _mark_paid(order, actor="system", note="Nothing to pay.", payment_intent=None)
         db.session.commit()
         return url_for("checkout.order_status", number=order.number, key=status_key(order))
     base = current_app.config["SHOP_BASE_URL"]
@@ -379,6 +435,7 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
             success_url=base + url_for("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=base + url_for("checkout.cancel", order=order.number),
             shipping=stripe_shipping(order),
+            manual_capture=rx,  # a pharmacist decides before the money is taken
         )
     except PaymentError as error:
         log.warning("order %s: could not start payment: %s", order.number, error)
@@ -431,6 +488,8 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
     if isinstance(payment_intent, dict):  # expanded by Stripe
         payment_intent = payment_intent.get("id")
     if session.get("payment_status") != "paid":
+        if session.get("status") == "complete" and _authorised_for_review(order, session, actor):
+            return order  # a prescription order: authorised, now waiting for a pharmacist
         if order.state == OrderState.PENDING_PAYMENT:
             _record_once(order, actor, WAITING_NOTE)
         return order
@@ -467,6 +526,12 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
     return order
 
 
+def _authorised_for_review(order: Order, session: dict, actor: str) -> bool:
+    from shop.prescriptions.service import authorise_from_session
+
+    return authorise_from_session(order, session, actor=actor)
+
+
 def _record_once(order: Order, actor: str, note: str) -> None:
     """Log `note` unless it is already on the order's timeline (reloading writes nothing)."""
     seen = db.session.scalar(
@@ -491,15 +556,25 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     # rollback gives its number back (no gap in the series).
     issue_invoice(order)
     finalise_coupon_use(order.id)
-    if order.cart_id:
-        # Only what was bought leaves the cart: lines added since then stay.
-        bought: dict[int, int] = {}
-        for line in order.lines:
-            if line.variant_id is not None:
-                bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
-        cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
+    take_out_of_cart(order)
     send_confirmation(order)
     db.session.flush()
+
+
+#: The one completion path, for prescription orders approved by a pharmacist too.
+mark_paid = _mark_paid
+flag_order = _flag
+
+
+def take_out_of_cart(order: Order) -> None:
+    """Only what was bought leaves the cart: lines added since then stay."""
+    if not order.cart_id:
+        return
+    bought: dict[int, int] = {}
+    for line in order.lines:
+        if line.variant_id is not None:
+            bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
+    cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:
@@ -616,8 +691,13 @@ def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
         return url_for(endpoint, number=order.number, key=status_key(order))
 
 
+def status_link(order: Order) -> str:
+    """The absolute order-status link e-mails carry (signed for guests)."""
+    return current_app.config["SHOP_BASE_URL"] + _status_path(order)
+
+
 def send_confirmation(order: Order) -> None:
-    link = current_app.config["SHOP_BASE_URL"] + _status_path(order)
+    link = status_link(order)
     invoice = current_app.config["SHOP_BASE_URL"] + _status_path(order, "invoices.invoice_page")
     lines = "\n".join(
         f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
