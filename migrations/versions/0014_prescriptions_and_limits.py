@@ -48,7 +48,8 @@ def upgrade():
         batch_op.create_check_constraint(
             op.f("ck_products_purchase_limit"),
             "(limit_quantity IS NULL AND limit_days IS NULL) OR "
-            "(limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
+            "(limit_quantity IS NOT NULL AND limit_days IS NOT NULL "
+            "AND limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
         )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_orders_state_known"), type_="check")

@@ -58,7 +58,8 @@ class Product(db.Model):
         # A purchase limit is both numbers or neither (SPEC §15).
         CheckConstraint(
             "(limit_quantity IS NULL AND limit_days IS NULL) OR "
-            "(limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
+            "(limit_quantity IS NOT NULL AND limit_days IS NOT NULL "
+            "AND limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
             name="purchase_limit",
         ),
     )

@@ -548,9 +548,11 @@ def _flag(order: Order, actor: str, note: str) -> None:
         log.error("order %s needs review: %s", order.number, note)
 
 
-def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | None) -> None:
+def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | None) -> bool:
+    """Paid, invoiced, coupon finalised, cart emptied, confirmed; False when another
+    request had already moved the order."""
     if not transition(order, OrderState.PAID, actor=actor, note=note):
-        return
+        return False
     order.stripe_payment_intent = payment_intent
     # The tax invoice is issued in this same transaction: paid once, invoiced once, and a
     # rollback gives its number back (no gap in the series).
@@ -559,6 +561,7 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     take_out_of_cart(order)
     send_confirmation(order)
     db.session.flush()
+    return True
 
 
 #: The one completion path, for prescription orders approved by a pharmacist too.

@@ -185,13 +185,13 @@ def approve(order: Order, *, actor: str) -> None:
 def finish_approval(order: Order, prescription: Prescription, *, actor: str) -> None:
     """The money is captured: paid, invoiced and confirmed, once."""
     before = _facts(order, prescription)
-    checkout.mark_paid(
+    paid = checkout.mark_paid(
         order,
         actor=actor,
         note=f"Prescription approved; {format_money(order.total)} captured.",
         payment_intent=order.stripe_payment_intent,
     )
-    if order.state != OrderState.PAID:
+    if not paid:
         raise ShopError(409, f"Order {order.number} was decided by someone else meanwhile.")
     prescription.decision = "approved"
     prescription.decided_by = actor
@@ -288,14 +288,20 @@ def capture_confirmed(order: Order, *, actor: str) -> None:
     """Stripe says the payment was captured (a decision whose commit did not happen)."""
     prescription = prescription_of(order)
     if prescription is not None and order.state in IN_REVIEW:
-        finish_approval(order, prescription, actor=actor)
+        try:
+            finish_approval(order, prescription, actor=actor)
+        except ShopError:  # the pharmacist's own request finished it a moment earlier
+            log.info("order %s: capture already recorded", order.number)
 
 
 def authorisation_cancelled(order: Order, *, actor: str) -> None:
     """Stripe cancelled the authorisation (it lapsed, or someone cancelled it there)."""
     prescription = prescription_of(order)
     if prescription is not None and order.state in IN_REVIEW:
-        _close(order, prescription, "expired", actor=actor, reason="")
+        try:
+            _close(order, prescription, "expired", actor=actor, reason="")
+        except ShopError:  # decided meanwhile
+            log.info("order %s: cancellation already recorded", order.number)
     elif prescription is not None and order.state == OrderState.PENDING_PAYMENT:
         checkout.cancel_order(order, actor=actor, note="The payment was cancelled at Stripe.")
 

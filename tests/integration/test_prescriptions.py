@@ -316,3 +316,30 @@ def test_a_cart_without_prescription_medicine_pays_as_before(client, db, rx, san
     assert "capture_method" not in (create["params"].get("payment_intent_data") or {})
     db.session.expire_all()
     assert db.session.get(Product, db.session.get(Variant, plain).product_id)
+
+
+def test_two_pharmacists_approving_at_once_capture_and_invoice_once(
+    app, client, db, rx, sandbox, pharmacist
+):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_user("pharma2@example.com", role="pharmacist")
+    db.session.commit()
+    second = app.test_client()
+    second.token = log_in(second, "pharma2@example.com")
+    add(client, rx)
+    order = authorise(client, sandbox, db)
+    start = threading.Barrier(2)
+
+    def approve(who):
+        start.wait()
+        return decide(who, order, "approve").status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(approve, [pharmacist, second]))
+    assert statuses == [303, 409]
+    assert the_order(db).state == "paid"
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 1
+    approvals = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "approve")).all()
+    assert len(approvals) == 1

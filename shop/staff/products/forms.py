@@ -27,7 +27,6 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -141,9 +140,15 @@ class ProductForm(FlaskForm):
             for c in db.session.scalars(select(Condition).order_by(Condition.name))
         ]
 
-    def validate_limit_days(self, field) -> None:
-        if (self.limit_quantity.data is None) != (field.data is None):
-            raise ValidationError("Give both the units and the days of the limit, or neither.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if (self.limit_quantity.data is None) != (self.limit_days.data is None):
+            self.limit_days.errors = [
+                *self.limit_days.errors,
+                "Give both the units and the days of the limit, or neither.",
+            ]
+            return False
+        return valid
 
     def values(self) -> dict[str, Any]:
         """The product's own fields as plain values, for the product service."""
