@@ -28,8 +28,9 @@ from sqlalchemy import exists, func, select, update
 
 from shop.accounts.emails import customer_key
 from shop.cart import service as cart_service
-from shop.cart.models import Cart
+from shop.cart.models import Cart, CartLine
 from shop.cart.service import CartView, price_cart
+from shop.catalog.models import Product, Variant
 from shop.catalog.stock import hold_stock, release_stock, stock_left
 from shop.checkout.limits import check_purchase_limits
 from shop.checkout.models import Order, OrderEvent, OrderLine, looks_like_order_number
@@ -203,6 +204,22 @@ PRESCRIPTION_NEEDED = (
 
 def needs_prescription(view: CartView) -> bool:
     return any(item.product.prescription_required for item in view.items)
+
+
+def cart_needs_prescription(cart_id: int) -> bool:
+    """Whether the cart holds a prescription medicine (one query, before any pricing)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    CartLine.cart_id == cart_id,
+                    Variant.id == CartLine.variant_id,
+                    Product.id == Variant.product_id,
+                    Product.prescription_required.is_(True),
+                )
+            )
+        )
+    )
 
 
 def _units_per_product(view: CartView) -> dict[int, int]:

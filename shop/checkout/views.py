@@ -100,7 +100,7 @@ def place():
         if cart is None:
             raise ShopError(422, "Your cart is empty.")
         prescription = None
-        if any(line.variant.product.prescription_required for line in cart.lines):
+        if service.cart_needs_prescription(cart.id):
             prescription = check_upload(request.files.get(PRESCRIPTION_FIELD))
         result = service.checkout(
             cart,
