@@ -30,6 +30,11 @@ OLD_STATES = (
 NEW_STATES = ("pending_payment", "awaiting_review", *OLD_STATES[1:])
 OLD_ROLES = ("customer", "staff", "admin", "doctor")
 NEW_ROLES = (*OLD_ROLES, "pharmacist")
+LIMIT_CHECK = (
+    "(limit_quantity IS NULL AND limit_days IS NULL) OR "
+    "(limit_quantity IS NOT NULL AND limit_days IS NOT NULL "
+    "AND limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)"
+)
 
 
 def _in(column: str, values) -> str:
@@ -37,20 +42,25 @@ def _in(column: str, values) -> str:
 
 
 def upgrade():
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "prescription_required", sa.Boolean(), server_default="0", nullable=False
-            )
+    # On SQLite, plain ADD COLUMN (with the check on the second column) rather than a batch
+    # copy of the table, which would drop the products table's full-text-search triggers.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE products ADD COLUMN prescription_required BOOLEAN DEFAULT '0' NOT NULL"
         )
-        batch_op.add_column(sa.Column("limit_quantity", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("limit_days", sa.Integer(), nullable=True))
-        batch_op.create_check_constraint(
-            op.f("ck_products_purchase_limit"),
-            "(limit_quantity IS NULL AND limit_days IS NULL) OR "
-            "(limit_quantity IS NOT NULL AND limit_days IS NOT NULL "
-            "AND limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
+        op.execute("ALTER TABLE products ADD COLUMN limit_quantity INTEGER")
+        op.execute(
+            f"ALTER TABLE products ADD COLUMN limit_days INTEGER "
+            f"CONSTRAINT ck_products_purchase_limit CHECK ({LIMIT_CHECK})"
         )
+    else:
+        op.add_column(
+            "products",
+            sa.Column("prescription_required", sa.Boolean(), server_default="0", nullable=False),
+        )
+        op.add_column("products", sa.Column("limit_quantity", sa.Integer(), nullable=True))
+        op.add_column("products", sa.Column("limit_days", sa.Integer(), nullable=True))
+        op.create_check_constraint(op.f("ck_products_purchase_limit"), "products", LIMIT_CHECK)
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_orders_state_known"), type_="check")
         batch_op.create_check_constraint(op.f("ck_orders_state_known"), _in("state", NEW_STATES))
@@ -108,8 +118,13 @@ def downgrade():
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_orders_state_known"), type_="check")
         batch_op.create_check_constraint(op.f("ck_orders_state_known"), _in("state", OLD_STATES))
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_products_purchase_limit"), type_="check")
-        batch_op.drop_column("limit_days")
-        batch_op.drop_column("limit_quantity")
-        batch_op.drop_column("prescription_required")
+    if op.get_bind().dialect.name == "sqlite":
+        # the check belongs to limit_days alone on SQLite, so the column may go with it
+        op.execute("ALTER TABLE products DROP COLUMN limit_days")
+        op.execute("ALTER TABLE products DROP COLUMN limit_quantity")
+        op.execute("ALTER TABLE products DROP COLUMN prescription_required")
+    else:
+        op.drop_constraint(op.f("ck_products_purchase_limit"), "products", type_="check")
+        op.drop_column("products", "limit_days")
+        op.drop_column("products", "limit_quantity")
+        op.drop_column("products", "prescription_required")
