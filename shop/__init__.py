@@ -77,6 +77,8 @@ def register_blueprints(app: Flask) -> None:
     from shop.delivery.views import bp as delivery_bp
     from shop.invoices.views import bp as invoices_bp
     from shop.payments.webhooks import bp as webhooks_bp
+    from shop.prescriptions.staff_views import bp as prescriptions_staff_bp
+    from shop.prescriptions.views import bp as prescriptions_bp
     from shop.questions.views import bp as questions_bp
     from shop.questions.views import doctor_bp
     from shop.staff.views import bp as staff_bp
@@ -91,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoices_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(prescriptions_bp)
+    app.register_blueprint(prescriptions_staff_bp)
     app.register_blueprint(questions_bp)
     app.register_blueprint(doctor_bp)
 

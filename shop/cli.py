@@ -29,6 +29,10 @@ def seed_demo_command() -> None:
         click.echo("Demo data created: " + ", ".join(f"{n} {kind}" for kind, n in made.items()))
     else:
         click.echo("Demo data already present; nothing changed.")
+    pharmacist_password = seed_demo_staff(DEMO_PHARMACIST_EMAIL, "pharmacist")
+    db.session.commit()
+    if pharmacist_password:
+        click.echo(f"Demo pharmacist login: {DEMO_PHARMACIST_EMAIL} / {pharmacist_password}")
     if staff_password:
         click.echo(f"Demo staff login: {DEMO_STAFF_EMAIL} / {staff_password}")
         click.echo("(shown once; set SHOP_DEMO_STAFF_PASSWORD to choose it)")
@@ -41,16 +45,17 @@ def seed_demo_command() -> None:
 
 
 DEMO_STAFF_EMAIL = "staff@example.com"
+DEMO_PHARMACIST_EMAIL = "pharmacist@example.com"
 
 
-def seed_demo_staff() -> str | None:
-    """Create the demo staff account once; return its password only when just created."""
+def seed_demo_staff(email: str = DEMO_STAFF_EMAIL, role: str = "staff") -> str | None:
+    """Create a demo back-office account once; return its password only when just created."""
     from shop.accounts.service import create_user, find_user
 
-    if find_user(DEMO_STAFF_EMAIL) is not None:
+    if find_user(email) is not None:
         return None
     password = os.environ.get("SHOP_DEMO_STAFF_PASSWORD") or secrets.token_urlsafe(12)
-    create_user(DEMO_STAFF_EMAIL, password, role="staff")
+    create_user(email, password, role=role)
     return password
 
 
@@ -83,7 +88,7 @@ def rebuild_search_command() -> None:
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice(["customer", "staff", "admin", "doctor"]),
+    type=click.Choice(["customer", "staff", "admin", "doctor", "pharmacist"]),
     default="customer",
     show_default=True,
 )
@@ -129,6 +134,8 @@ def expire_orders_command() -> None:
     """Cancel unpaid orders past their hold; give back their stock and coupon uses.
 
     Stripe is asked about each first: an order paid after all is completed instead.
+    Prescription orders waiting for review longer than SHOP_RX_REVIEW_DAYS are cancelled
+    too (their card authorisation released).
     """
     from shop.checkout.completing import expire_overdue
 
@@ -146,6 +153,13 @@ def expire_orders_command() -> None:
             f"Kept {len(report.waiting)} order(s) Stripe could not confirm yet"
             f"{listed(report.waiting)}"
         )
+    from shop.prescriptions.service import expire_reviews
+
+    lapsed, kept = expire_reviews()
+    if lapsed:
+        click.echo(f"Cancelled {len(lapsed)} prescription review(s) past due{listed(lapsed)}")
+    if kept:
+        click.echo(f"Kept {len(kept)} review(s) Stripe could not release yet{listed(kept)}")
 
 
 @click.command("deliver-mail")

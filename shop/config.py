@@ -111,6 +111,12 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SHOP_S3_ENDPOINT_URL": environ.get("SHOP_S3_ENDPOINT_URL") or None,
         "SHOP_S3_REGION": environ.get("SHOP_S3_REGION") or None,
         "SHOP_S3_PUBLIC_URL": environ.get("SHOP_S3_PUBLIC_URL") or None,
+        # Prescriptions (§15): a private area of the same storage, never served publicly.
+        "SHOP_PRIVATE_UPLOADS_FOLDER": environ.get("SHOP_PRIVATE_UPLOADS_FOLDER") or None,
+        "SHOP_S3_PRIVATE_PREFIX": environ.get("SHOP_S3_PRIVATE_PREFIX") or "private",
+        # Days a prescription order may wait for a pharmacist before `expire-orders`
+        # cancels it: inside the 7 days a card authorisation lasts.
+        "SHOP_RX_REVIEW_DAYS": _count(environ, "SHOP_RX_REVIEW_DAYS", 5),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
@@ -133,6 +139,10 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
                 "SECRET_KEY is not set. Set it in the environment (any long random string), "
                 "or run with FLASK_DEBUG=1 for local development."
             )
+    if not 1 <= config.get("SHOP_RX_REVIEW_DAYS", 5) <= 6:
+        raise ConfigError(
+            "SHOP_RX_REVIEW_DAYS must be 1–6: a card authorisation lapses after 7 days."
+        )
     if config.get("SHOP_STORAGE", "local") not in ("local", "s3"):
         raise ConfigError("SHOP_STORAGE must be local or s3.")
     if config.get("SHOP_STORAGE") == "s3" and not config.get("SHOP_S3_BUCKET"):

@@ -4,13 +4,14 @@ from shop.accounts.models import User
 from shop.cache import SiteVersion
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Category, Product, ProductImage, Variant
-from shop.checkout.models import Order, OrderEvent, OrderLine
+from shop.checkout.models import CustomerLock, Order, OrderEvent, OrderLine
 from shop.content.models import Article, Condition, Doctor
 from shop.delivery.models import Address, DeliveryZone, OrderDelivery
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.invoices.models import CreditNote, DocumentCounter, Invoice, InvoiceLine
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
+from shop.prescriptions.models import Prescription
 from shop.questions.models import Question
 from shop.redirects import SlugRedirect
 from shop.staff.audit import AuditEntry
@@ -24,6 +25,7 @@ __all__ = [
     "Coupon",
     "CouponRedemption",
     "CreditNote",
+    "CustomerLock",
     "DocumentCounter",
     "Invoice",
     "InvoiceLine",
@@ -40,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "Product",
     "ProcessedEvent",
+    "Prescription",
     "ProductImage",
     "Question",
     "Refund",

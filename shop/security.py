@@ -114,7 +114,18 @@ def refuse_control_characters() -> None:
 # Pages with one visitor's cart, orders, account or the back office: never kept by the
 # browser's history cache or a shared proxy, so the next person at a shared computer (or
 # the proxy's next client) cannot read them back.
-PRIVATE_BLUEPRINTS = frozenset({"cart", "checkout", "accounts", "staff", "doctor", "invoices"})
+PRIVATE_BLUEPRINTS = frozenset(
+    {
+        "cart",
+        "checkout",
+        "accounts",
+        "staff",
+        "doctor",
+        "invoices",
+        "prescriptions",
+        "prescriptions_staff",
+    }
+)
 # The question form (it may come back holding what was typed) and what was just asked.
 PRIVATE_ENDPOINTS = frozenset({"questions.ask", "questions.sent"})
 

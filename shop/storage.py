@@ -38,23 +38,27 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
 
-def valid_key(key: str) -> bool:
-    return bool(KEY_RE.fullmatch(key)) and Path(key).suffix.lower() in CONTENT_TYPES
+def valid_key(key: str, types=CONTENT_TYPES) -> bool:
+    return bool(KEY_RE.fullmatch(key)) and Path(key).suffix.lower() in types
 
 
 class LocalStorage:
     """Files in one folder on this machine (or a folder every app server mounts)."""
 
-    def __init__(self, folder: str | Path | None = None) -> None:
+    def __init__(
+        self, folder: str | Path | None = None, *, default: str = "uploads", types=CONTENT_TYPES
+    ) -> None:
         self._folder = Path(folder) if folder else None
+        self._default = default
+        self.types = types
 
     @property
     def folder(self) -> Path:
         """The configured folder, or this app's `instance/uploads`."""
-        return self._folder or Path(current_app.instance_path) / "uploads"
+        return self._folder or Path(current_app.instance_path) / self._default
 
     def _path(self, key: str) -> Path:
-        if not valid_key(key):
+        if not valid_key(key, self.types):
             raise ValueError(f"not an upload key: {key!r}")
         return self.folder / key
 
@@ -88,6 +92,8 @@ class S3Storage:
         region: str | None = None,
         public_url: str | None = None,
         client=None,
+        types=CONTENT_TYPES,
+        private: bool = False,
     ) -> None:
         if client is None:
             import boto3  # only needed when this backend is configured
@@ -96,10 +102,12 @@ class S3Storage:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.public_url = (public_url or "").rstrip("/")
+        self.public_url = "" if private else (public_url or "").rstrip("/")
+        self.types = types
+        self.private = private
 
     def _name(self, key: str) -> str:
-        if not valid_key(key):
+        if not valid_key(key, self.types):
             raise ValueError(f"not an upload key: {key!r}")
         return self.prefix + key
 
@@ -109,7 +117,11 @@ class S3Storage:
             Key=self._name(key),
             Body=data,
             ContentType=content_type,
-            CacheControl="public, max-age=604800, immutable",  # keys are never reused
+            # keys are never reused; private files are never cached on the way
+            CacheControl="private, no-store"
+            if self.private
+            else "public, max-age=604800, immutable",
+            **({"ACL": "private"} if self.private else {}),
         )
 
     def open(self, key: str) -> bytes | None:
@@ -146,6 +158,39 @@ def build_storage(config) -> Storage:
             public_url=config.get("SHOP_S3_PUBLIC_URL"),
         )
     return LocalStorage(config.get("SHOP_UPLOADS_FOLDER"))
+
+
+PRIVATE_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg"}
+
+
+def build_private_storage(config) -> Storage:
+    """Where files only the shop may hand out live (prescriptions): never a public folder.
+
+    Local: `SHOP_PRIVATE_UPLOADS_FOLDER` (default `instance/private`), outside the
+    `/uploads/` route. S3: the same bucket under `SHOP_S3_PRIVATE_PREFIX` (default
+    `private`), written with a private ACL and never given a public URL.
+    """
+    if config.get("SHOP_STORAGE", "local") == "s3":
+        return S3Storage(
+            config["SHOP_S3_BUCKET"],
+            prefix=config.get("SHOP_S3_PRIVATE_PREFIX") or "private",
+            endpoint_url=config.get("SHOP_S3_ENDPOINT_URL"),
+            region=config.get("SHOP_S3_REGION"),
+            types=PRIVATE_TYPES,
+            private=True,
+        )
+    return LocalStorage(
+        config.get("SHOP_PRIVATE_UPLOADS_FOLDER"), default="private", types=PRIVATE_TYPES
+    )
+
+
+def private_storage() -> Storage:
+    """This app's private storage area, built on first use."""
+    app = current_app._get_current_object()
+    store = app.extensions.get("shop_private_storage")
+    if store is None:
+        store = app.extensions["shop_private_storage"] = build_private_storage(app.config)
+    return store
 
 
 def storage() -> Storage:

@@ -17,13 +17,15 @@ from shop.accounts.emails import customer_key
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 
-ROLES = ("customer", "staff", "admin", "doctor")
+ROLES = ("customer", "staff", "admin", "doctor", "pharmacist")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('customer', 'staff', 'admin', 'doctor')", name="role_known"),
+        CheckConstraint(
+            "role IN ('customer', 'staff', 'admin', 'doctor', 'pharmacist')", name="role_known"
+        ),
         # A doctor account always answers as one Doctor profile, and only doctors do.
         CheckConstraint(
             "(role = 'doctor' AND doctor_id IS NOT NULL) "
@@ -57,6 +59,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_pharmacist(self) -> bool:
+        """Reviews prescriptions (SPEC §15); admins may too."""
+        return self.role in ("pharmacist", "admin")
 
     @property
     def is_doctor(self) -> bool:

@@ -55,6 +55,13 @@ class Product(db.Model):
         CheckConstraint("max_per_order >= 1", name="max_per_order_positive"),
         CheckConstraint("gst_rate >= 0 AND gst_rate <= 28", name="gst_rate_range"),
         CheckConstraint("length(hsn) BETWEEN 4 AND 8", name="hsn_length"),
+        # A purchase limit is both numbers or neither (SPEC §15).
+        CheckConstraint(
+            "(limit_quantity IS NULL AND limit_days IS NULL) OR "
+            "(limit_quantity IS NOT NULL AND limit_days IS NOT NULL "
+            "AND limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
+            name="purchase_limit",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +77,11 @@ class Product(db.Model):
     # HSN code for tax invoices: 4–8 digits (3004: medicaments, the common case here).
     hsn: Mapped[str] = mapped_column(String(8), default="3004", server_default="3004")
     max_per_order: Mapped[int] = mapped_column(Integer, default=10)
+    # Checkout needs a prescription upload and a pharmacist's approval (SPEC §15).
+    prescription_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # At most `limit_quantity` units per customer in any `limit_days` days (both or neither).
+    limit_quantity: Mapped[int | None] = mapped_column(Integer)
+    limit_days: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -89,6 +101,13 @@ class Product(db.Model):
     conditions: Mapped[list[Condition]] = relationship(  # noqa: F821 - shop.content.models
         secondary=product_conditions, back_populates="products"
     )
+
+    @property
+    def purchase_limit(self) -> tuple[int, int] | None:
+        """(units, days) when the product has a per-customer limit."""
+        if self.limit_quantity and self.limit_days:
+            return self.limit_quantity, self.limit_days
+        return None
 
     @property
     def main_image(self) -> ProductImage | None:

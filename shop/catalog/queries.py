@@ -44,6 +44,7 @@ class ProductCard:
     percent_off: int
     in_stock: bool
     max_per_order: int
+    prescription_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def card_for(product: Product) -> ProductCard:
         percent_off=percent_off(mrp, price),
         in_stock=bool(variant and variant.stock > 0),
         max_per_order=product.max_per_order,
+        prescription_required=product.prescription_required,
     )
 
 

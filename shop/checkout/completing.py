@@ -57,6 +57,8 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
     if isinstance(payment_intent, dict):  # expanded by Stripe
         payment_intent = payment_intent.get("id")
     if session.get("payment_status") != "paid":
+        if session.get("status") == "complete" and _authorised_for_review(order, session, actor):
+            return order  # a prescription order: authorised, now waiting for a pharmacist
         if order.state == OrderState.PENDING_PAYMENT:
             _record_once(order, actor, WAITING_NOTE)
         return order
@@ -74,6 +76,12 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
         payment_intent=payment_intent,
     )
     return order
+
+
+def _authorised_for_review(order: Order, session: dict, actor: str) -> bool:
+    from shop.prescriptions.service import authorise_from_session
+
+    return authorise_from_session(order, session, actor=actor)
 
 
 def _suspicious(order: Order, session: dict, actor: str, payment_intent: str | None) -> bool:
@@ -116,24 +124,37 @@ def _flag(order: Order, actor: str, note: str) -> None:
         log.error("order %s needs review: %s", order.number, note)
 
 
-def mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | None) -> None:
-    """Move an open order to paid: invoice it, spend its coupon, empty what it bought."""
+def mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | None) -> bool:
+    """Move an open order to paid: invoice it, spend its coupon, empty what it bought.
+
+    The one completion path, for prescription orders approved by a pharmacist too;
+    False when another request had already moved the order.
+    """
     if not transition(order, OrderState.PAID, actor=actor, note=note):
-        return
+        return False
     order.stripe_payment_intent = payment_intent
     # The tax invoice is issued in this same transaction: paid once, invoiced once, and a
     # rollback gives its number back (no gap in the series).
     issue_invoice(order)
     finalise_coupon_use(order.id)
-    if order.cart_id:
-        # Only what was bought leaves the cart: lines added since then stay.
-        bought: dict[int, int] = {}
-        for line in order.lines:
-            if line.variant_id is not None:
-                bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
-        cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
+    take_out_of_cart(order)
     send_confirmation(order)
     db.session.flush()
+    return True
+
+
+flag_order = _flag
+
+
+def take_out_of_cart(order: Order) -> None:
+    """Only what was bought leaves the cart: lines added since then stay."""
+    if not order.cart_id:
+        return
+    bought: dict[int, int] = {}
+    for line in order.lines:
+        if line.variant_id is not None:
+            bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
+    cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:

@@ -34,6 +34,11 @@ def status_url(order: Order) -> str:
     return url_for("checkout.order_status", number=order.number, key=status_key(order))
 
 
+def status_link(order: Order) -> str:
+    """The absolute order-status link e-mails carry (signed for guests)."""
+    return current_app.config["SHOP_BASE_URL"] + _status_path(order)
+
+
 def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
     """The order-status link's path, also from `expire-orders` (no request there).
 
@@ -46,7 +51,7 @@ def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
 
 
 def send_confirmation(order: Order) -> None:
-    link = current_app.config["SHOP_BASE_URL"] + _status_path(order)
+    link = status_link(order)
     invoice = current_app.config["SHOP_BASE_URL"] + _status_path(order, "invoices.invoice_page")
     lines = "\n".join(
         f"  {line.quantity} × {line.product_name} ({line.variant_label})  "

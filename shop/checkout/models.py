@@ -135,3 +135,16 @@ class OrderEvent(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class CustomerLock(db.Model):
+    """One row per customer identity ("user:3", "email:…", "phone:+91…").
+
+    Checkout locks the rows of every identity of the buyer (`SELECT … FOR UPDATE`, in
+    key order) before counting units against a purchase limit, so two checkouts of one
+    customer count one after the other and cannot both pass the limit.
+    """
+
+    __tablename__ = "customer_locks"
+
+    key: Mapped[str] = mapped_column(String(340), primary_key=True)

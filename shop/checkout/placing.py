@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from shop.accounts.emails import customer_key
-from shop.cart.models import Cart
+from shop.cart.models import Cart, CartLine
 from shop.cart.service import CartView, price_cart
+from shop.catalog.models import Product, Variant
 from shop.catalog.stock import hold_stock, stock_left
+from shop.checkout.limits import check_purchase_limits
 from shop.checkout.models import Order, OrderLine
 from shop.checkout.states import OrderState, record
 from shop.database import utcnow
@@ -26,6 +28,8 @@ from shop.delivery.service import attach_to_order
 from shop.discounts.holds import hold_coupon_use
 from shop.errors import ShopError
 from shop.extensions import db
+from shop.prescriptions import files as prescription_files
+from shop.prescriptions.files import StoredUpload
 from shop.pricing.money import format_money
 
 HOLD = timedelta(minutes=35)  # Stripe lets a Checkout Session live 30 min to 24 h
@@ -77,15 +81,28 @@ def place_order(
     client_ip: str | None = None,
     now: datetime | None = None,
     delivery: AddressData | None = None,
+    prescription: StoredUpload | None = None,
 ) -> Order:
     """Create the order with its holds in the current transaction (the caller commits).
 
     `delivery` (checked by the caller, see `shop.delivery.service.checkout_address`) is
     frozen on the order, so later address-book edits never change where it goes.
+    A cart with a prescription medicine needs `prescription`, the upload already
+    checked and stored by `checkout` (`shop.prescriptions.files`).
     """
     now = now or utcnow()
     view = price_cart(cart, customer.key, now)
     validate_checkout(view, acknowledged)
+    if needs_prescription(view) and prescription is None:
+        raise ShopError(422, PRESCRIPTION_NEEDED)
+    check_purchase_limits(
+        _units_per_product(view),
+        {item.product.id: item.product for item in view.items},
+        user_id=customer.user_id,
+        customer_key=customer.key,
+        phone=delivery.phone if delivery else None,
+        now=now,
+    )
     order = _order_from(view, customer, client_ip=client_ip, now=now)
     db.session.add(order)
     db.session.flush()
@@ -93,6 +110,8 @@ def place_order(
         attach_to_order(order, delivery)
     _hold(order)
     _check_unpaid_limits(order, now)
+    if prescription is not None and needs_prescription(view):
+        prescription_files.attach(order.id, prescription)
     record(
         order,
         actor=_actor(customer),
@@ -100,6 +119,38 @@ def place_order(
         f"{order.hold_expires_at:%H:%M} UTC.",
     )
     return order
+
+
+PRESCRIPTION_NEEDED = (
+    "Your cart holds a prescription medicine: upload your prescription to continue."
+)
+
+
+def needs_prescription(view: CartView) -> bool:
+    return any(item.product.prescription_required for item in view.items)
+
+
+def cart_needs_prescription(cart_id: int) -> bool:
+    """Whether the cart holds a prescription medicine (one query, before any pricing)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    CartLine.cart_id == cart_id,
+                    Variant.id == CartLine.variant_id,
+                    Product.id == Variant.product_id,
+                    Product.prescription_required.is_(True),
+                )
+            )
+        )
+    )
+
+
+def _units_per_product(view: CartView) -> dict[int, int]:
+    units: dict[int, int] = {}
+    for item in view.items:
+        units[item.product.id] = units.get(item.product.id, 0) + item.line.quantity
+    return units
 
 
 def _order_from(view: CartView, customer: Customer, *, client_ip: str | None, now) -> Order:

@@ -30,14 +30,25 @@ from shop.checkout.completing import (
     cancel_order,
     complete_order,
     expire_overdue,
+    flag_order,
     mark_paid,
     order_for_session,
+    take_out_of_cart,
 )
-from shop.checkout.links import key_matches, send_confirmation, status_key, status_url
+from shop.checkout.links import (
+    key_matches,
+    send_confirmation,
+    status_key,
+    status_link,
+    status_url,
+)
 from shop.checkout.models import Order
 from shop.checkout.placing import (
     HOLD,
+    PRESCRIPTION_NEEDED,
     Customer,
+    cart_needs_prescription,
+    needs_prescription,
     place_order,
     products_needing_acknowledgement,
     validate_checkout,
@@ -49,19 +60,26 @@ from shop.delivery.service import same_delivery, stripe_shipping
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.payments.gateway import CheckoutLine, PaymentError, gateway
+from shop.prescriptions import files as prescription_files
+from shop.prescriptions.files import CheckedUpload
 
 __all__ = [
     "HOLD",
+    "PRESCRIPTION_NEEDED",
     "WAITING_NOTE",
     "CheckoutResult",
     "Customer",
     "ExpiryReport",
     "abandon_order",
     "cancel_order",
+    "cart_needs_prescription",
     "checkout",
     "complete_order",
     "expire_overdue",
+    "flag_order",
     "key_matches",
+    "mark_paid",
+    "needs_prescription",
     "order_for_session",
     "place_order",
     "products_needing_acknowledgement",
@@ -69,6 +87,8 @@ __all__ = [
     "send_confirmation",
     "start_payment",
     "status_key",
+    "status_link",
+    "take_out_of_cart",
     "validate_checkout",
 ]
 
@@ -96,6 +116,7 @@ def checkout(
     client_ip: str | None = None,
     now: datetime | None = None,
     delivery: AddressData | None = None,
+    prescription: CheckedUpload | None = None,
     **details: Any,
 ) -> CheckoutResult:
     """Place an order for the cart and start its payment, or resume the cart's open one.
@@ -113,16 +134,16 @@ def checkout(
         cart_service.lock_cart(cart.id)
         open_orders = _open_orders(cart.id)
         if not open_orders:
-            order = place_order(
+            order = _place_and_commit(
                 cart,
                 customer,
                 acknowledged=acknowledged,
                 client_ip=client_ip,
                 now=now_,
                 delivery=delivery,
+                prescription=prescription,
                 **details,
             )
-            db.session.commit()
             return CheckoutResult(start_payment(order), order)
         order = open_orders[-1]
         reusable = (
@@ -140,6 +161,21 @@ def checkout(
         for old in open_orders:
             _abandon_for_new_checkout(old)
     raise ShopError(409, "Your cart changed while we were placing the order. Please try again.")
+
+
+def _place_and_commit(cart: Cart, customer: Customer, *, prescription, **options) -> Order:
+    """Place the order and commit; a prescription file is stored first and removed
+    again when the order is refused or its transaction fails."""
+    stored = prescription_files.store(prescription) if prescription is not None else None
+    try:
+        order = place_order(cart, customer, prescription=stored, **options)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored is not None:
+            prescription_files.remove(stored.key)
+        raise
+    return order
 
 
 def _open_orders(cart_id: int) -> list[Order]:
@@ -229,8 +265,14 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
     On failure the order is abandoned and its holds released (committed), and
     ShopError(503) is raised: the shopper keeps the cart and sees why.
     """
+    rx = prescription_files.prescription_of(order.id) is not None
     if order.total == 0:
-        mark_paid(order, actor="system", note="Nothing to pay.", payment_intent=None)
+        if rx:
+            from shop.prescriptions.service import authorise_without_payment
+
+            authorise_without_payment(order, actor="system")
+        else:
+            mark_paid(order, actor="system", note="Nothing to pay.", payment_intent=None)
         db.session.commit()
         return status_url(order)
     base = current_app.config["SHOP_BASE_URL"]
@@ -243,6 +285,7 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
             success_url=base + url_for("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=base + url_for("checkout.cancel", order=order.number),
             shipping=stripe_shipping(order),
+            manual_capture=rx,  # a pharmacist decides before the money is taken
         )
     except PaymentError as error:
         log.warning("order %s: could not start payment: %s", order.number, error)

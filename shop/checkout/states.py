@@ -2,6 +2,8 @@
 
     pending_payment → paid → shipped → delivered
     pending_payment → cancelled                      (expired, failed or abandoned)
+    pending_payment → awaiting_review → paid | cancelled   (prescription orders, SPEC §15:
+                      authorised, then a pharmacist captures or releases the payment)
     paid | shipped | delivered → refunded | partially_refunded
     partially_refunded → refunded | partially_refunded (a further partial refund)
     partially_refunded → shipped | delivered         (the rest still goes out, then arrives)
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 class OrderState(StrEnum):
     PENDING_PAYMENT = "pending_payment"
+    AWAITING_REVIEW = "awaiting_review"
     PAID = "paid"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
@@ -43,7 +46,8 @@ class OrderState(StrEnum):
 
 S = OrderState
 TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.AWAITING_REVIEW, S.CANCELLED}),
+    S.AWAITING_REVIEW: frozenset({S.PAID, S.CANCELLED}),
     S.PAID: frozenset({S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.DELIVERED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
@@ -60,8 +64,27 @@ def states_that_can_reach(target: OrderState) -> frozenset[OrderState]:
 
 #: Unpaid orders that still hold stock and may be paid or abandoned.
 OPEN = states_that_can_reach(S.PAID)
+#: Authorised payments waiting for a pharmacist: the only states a review decides.
+IN_REVIEW = states_that_can_reach(S.PAID) & frozenset(
+    state for state in TRANSITIONS if S.PENDING_PAYMENT in states_that_can_reach(state)
+)
 #: Money was taken and some of it can still go back.
 REFUNDABLE = states_that_can_reach(S.REFUNDED)
+
+
+def _reachable_from(start: OrderState) -> frozenset[OrderState]:
+    seen, todo = {start}, [start]
+    while todo:
+        for target in TRANSITIONS[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return frozenset(seen)
+
+
+#: Orders whose units count towards a customer's purchase limits (SPEC §15): open ones
+#: (they may still be paid) and paid ones, unless all the money went back.
+COUNTS_TOWARDS_LIMITS = OPEN | (_reachable_from(S.PAID) - {S.REFUNDED, S.CANCELLED})
 #: Paid and not yet on its way (a partly refunded order still ships the rest).
 SHIPPABLE = states_that_can_reach(S.SHIPPED)
 

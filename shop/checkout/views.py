@@ -31,6 +31,8 @@ from shop.delivery.views import checkout_context as delivery_context
 from shop.errors import ShopError
 from shop.extensions import db, limiter
 from shop.payments.gateway import PaymentError, gateway
+from shop.prescriptions.files import FIELD as PRESCRIPTION_FIELD
+from shop.prescriptions.files import check_upload
 
 bp = Blueprint("checkout", __name__)
 
@@ -50,6 +52,7 @@ def _review(status: int = 200, error: str | None = None, email: str = "", delive
         error=error,
         email=email,
         warned=service.products_needing_acknowledgement(view),
+        prescription_needed=service.needs_prescription(view),
         **delivery_context(request.form if request.method == "POST" else None, delivery_errors),
     ), status
 
@@ -96,12 +99,16 @@ def place():
     try:
         if cart is None:
             raise ShopError(422, "Your cart is empty.")
+        prescription = None
+        if service.cart_needs_prescription(cart.id):
+            prescription = check_upload(request.files.get(PRESCRIPTION_FIELD))
         result = service.checkout(
             cart,
             customer,
             acknowledged=request.form.get("acknowledge") == "yes",
             client_ip=request.remote_addr,
             delivery=address,
+            prescription=prescription,
         )
     except ShopError as error:
         db.session.rollback()

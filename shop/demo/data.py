@@ -69,6 +69,8 @@ class ProductData:
     image_alt: str
     conditions: tuple[str, ...] = ()
     max_per_order: int = 10
+    prescription_required: bool = False
+    limit: tuple[int, int] | None = None  # (units, days) per customer
 
     @property
     def image_path(self) -> str:
@@ -342,6 +344,36 @@ PRODUCTS: tuple[ProductData, ...] = (
         variants=(VariantData("RS-PCM-015", "Strip of 15 tablets", 3000, 2700, 300),),
         image_alt="Illustration of a blister strip of Paracetamol 500 mg Tablets",
         max_per_order=2,
+        limit=(2, 30),
+    ),
+    ProductData(
+        slug="spasmorelax-d-tablets",
+        name="Spasmorelax-D Tablets (fictitious demo medicine)",
+        short_name="Spasmorelax",
+        category="pain-relief",
+        brand="Remedy Demo Pharma",
+        form="Tablets (strip)",
+        description=(
+            "A made-up prescription muscle relaxant that exists only in this demo shop, to "
+            "show how prescription medicines are sold: upload your doctor's prescription at "
+            "checkout and a pharmacist checks it before your card is charged. It is not a "
+            "real medicine and is not a substitute for seeing a doctor."
+        ),
+        ingredients="Fictitious: no real active ingredient. Demo data only.",
+        how_to_use="Only as your doctor prescribed. (Demo product: nothing will be dispatched.)",
+        warnings=(
+            "Prescription only. Muscle relaxants can cause drowsiness: do not drive or drink "
+            "alcohol until you know how one affects you. Tell your doctor about other "
+            "medicines you take, and if you are pregnant or breastfeeding. See a doctor at "
+            "once for back pain with numbness, weakness or loss of bladder or bowel control."
+        ),
+        gst_rate=12,
+        hsn="30049099",
+        variants=(VariantData("RS-SPX-010", "Strip of 10 tablets", 18000, 16200, 40),),
+        image_alt="Illustration of a strip of the fictitious Spasmorelax-D tablets",
+        conditions=("muscle-spasm",),
+        max_per_order=3,
+        prescription_required=True,
     ),
     ProductData(
         slug="cooling-pain-relief-spray",

@@ -154,9 +154,15 @@ class StripeGateway:
         success_url: str,
         cancel_url: str,
         shipping: dict | None = None,
+        manual_capture: bool = False,
     ) -> CreatedSession:
         """`shipping` is the order's delivery address in Stripe's shape (name, phone,
-        address); it becomes the PaymentIntent's `shipping`, shown on Stripe's receipts."""
+        address); it becomes the PaymentIntent's `shipping`, shown on Stripe's receipts.
+
+        With `manual_capture` (prescription orders) the card is only authorised; the
+        money is taken by `capture_payment` after a pharmacist approves, or the hold is
+        released by `cancel_payment`. The PaymentIntent carries the order number, so its
+        own webhooks find the order."""
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [
@@ -177,8 +183,14 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        intent_data: dict[str, Any] = {}
         if shipping:
-            params["payment_intent_data"] = {"shipping": shipping}
+            intent_data["shipping"] = shipping
+        if manual_capture:
+            intent_data["capture_method"] = "manual"
+            intent_data["metadata"] = {"order_number": order_number}
+        if intent_data:
+            params["payment_intent_data"] = intent_data
         session = self._call(
             "create session",
             self.client.v1.checkout.sessions.create,
@@ -202,6 +214,32 @@ class StripeGateway:
             session_id,
             options={"idempotency_key": f"order-{order_number}-expire-{session_id}"},
         )
+
+    def retrieve_payment_intent(self, intent_id: str) -> dict:
+        intent = self._call(
+            "retrieve payment intent", self.client.v1.payment_intents.retrieve, intent_id
+        )
+        return intent.to_dict()
+
+    def capture_payment(self, intent_id: str, order_number: str) -> dict:
+        """Take the authorised money (a retry with the same key captures once)."""
+        intent = self._call(
+            "capture payment",
+            self.client.v1.payment_intents.capture,
+            intent_id,
+            options={"idempotency_key": f"order-{order_number}-capture-{intent_id}"},
+        )
+        return intent.to_dict()
+
+    def cancel_payment(self, intent_id: str, order_number: str) -> dict:
+        """Release an authorisation that will not be captured."""
+        intent = self._call(
+            "cancel payment",
+            self.client.v1.payment_intents.cancel,
+            intent_id,
+            options={"idempotency_key": f"order-{order_number}-cancel-{intent_id}"},
+        )
+        return intent.to_dict()
 
     def refund(
         self, *, payment_intent: str, amount: int, idempotency_key: str, reason_note: str

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shop.checkout import completing as checkout
-from shop.checkout.models import Order
+from shop.checkout.models import Order, looks_like_order_number
 from shop.extensions import csrf, db
 from shop.payments.gateway import WebhookInvalid, gateway
 from shop.payments.models import ProcessedEvent
 from shop.payments.refunds import apply_refunded_amount
+from shop.prescriptions import service as prescriptions
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,54 @@ def charge_refunded(charge: dict) -> None:
     apply_refunded_amount(order, charge["amount_refunded"], actor=ACTOR)
 
 
+def intent_problem(intent: dict) -> str | None:
+    if not _text(intent.get("id")) or not _text(intent.get("status")):
+        return "payment intent without an id or status"
+    metadata = intent.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "metadata is not an object"
+    number = (metadata or {}).get("order_number")
+    if number is not None and not _text(number):
+        return "the order number is not a string"
+    for field in ("amount", "amount_capturable"):
+        if intent.get(field) is not None and not _count(intent[field]):
+            return f"{field} is not a whole number"
+    if intent.get("currency") is not None and not _text(intent["currency"]):
+        return "currency is not a string"
+    return None
+
+
+def _order_for_intent(intent: dict) -> Order | None:
+    order = db.session.scalar(select(Order).where(Order.stripe_payment_intent == intent["id"]))
+    if order is None:  # authorised before the order learnt its payment intent
+        number = (intent.get("metadata") or {}).get("order_number")
+        if looks_like_order_number(number):
+            order = db.session.scalar(
+                select(Order).where(Order.number == number, Order.stripe_payment_intent.is_(None))
+            )
+    if order is None:
+        log.warning("payment intent %s matches no order", intent["id"])
+    return order
+
+
+def intent_authorised(intent: dict) -> None:
+    order = _order_for_intent(intent)
+    if order is not None:
+        prescriptions.authorise(order, intent, actor=ACTOR)
+
+
+def intent_succeeded(intent: dict) -> None:
+    order = _order_for_intent(intent)
+    if order is not None:
+        prescriptions.capture_confirmed(order, actor=ACTOR)
+
+
+def intent_cancelled(intent: dict) -> None:
+    order = _order_for_intent(intent)
+    if order is not None:
+        prescriptions.authorisation_cancelled(order, actor=ACTOR)
+
+
 Check = Callable[[dict], str | None]
 HANDLERS: dict[str, tuple[Check, Callable[[dict], None]]] = {
     "checkout.session.completed": (session_problem, session_completed),
@@ -108,6 +157,10 @@ HANDLERS: dict[str, tuple[Check, Callable[[dict], None]]] = {
     "checkout.session.async_payment_failed": (session_problem, session_payment_failed),
     "checkout.session.expired": (session_problem, session_expired),
     "charge.refunded": (charge_problem, charge_refunded),
+    # manual capture (prescription orders, SPEC §15)
+    "payment_intent.amount_capturable_updated": (intent_problem, intent_authorised),
+    "payment_intent.succeeded": (intent_problem, intent_succeeded),
+    "payment_intent.canceled": (intent_problem, intent_cancelled),
 }
 
 

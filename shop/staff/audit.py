@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,10 +68,14 @@ def audit(
     after: dict | None = None,
     summary: str = "",
 ) -> AuditEntry:
-    """Record one staff change (the caller commits it with the change)."""
+    """Record one staff change (the caller commits it with the change).
+
+    Outside a request (a CLI command such as `expire-orders`) the actor is "system".
+    """
+    user = current_user if has_request_context() and current_user.is_authenticated else None
     entry = AuditEntry(
-        actor_id=current_user.id if current_user.is_authenticated else None,
-        actor_email=current_user.email if current_user.is_authenticated else "system",
+        actor_id=user.id if user else None,
+        actor_email=user.email if user else "system",
         action=action,
         object_type=object_type,
         object_id=str(object_id),

@@ -42,6 +42,7 @@ menu_item(5, "staff.orders", "Orders")
 
 STATE_LABELS = {
     "pending_payment": "Waiting for payment",
+    "awaiting_review": "Awaiting prescription review",
     "paid": "Paid",
     "shipped": "Shipped",
     "delivered": "Delivered",

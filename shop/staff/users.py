@@ -28,7 +28,13 @@ from shop.staff.lists import staff_page
 
 menu_item(50, "staff.users", "Users", admin_only=True)
 
-ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin", "doctor": "Doctor"}
+ROLE_LABELS = {
+    "customer": "Customer",
+    "staff": "Staff",
+    "admin": "Admin",
+    "doctor": "Doctor",
+    "pharmacist": "Pharmacist",
+}
 
 
 class RoleForm(FlaskForm):
@@ -36,7 +42,7 @@ class RoleForm(FlaskForm):
         "Role",
         choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         validate_choice=False,
-        validators=[AnyOf(ROLES, message="Choose customer, staff, admin or doctor.")],
+        validators=[AnyOf(ROLES, message="Choose customer, staff, admin, doctor or pharmacist.")],
     )
     doctor = SelectField("Doctor profile (for doctors)", validate_choice=False)
 

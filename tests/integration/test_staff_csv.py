@@ -94,10 +94,10 @@ def test_export_writes_one_row_per_variant_in_rupees(staff, catalogue):
     assert response.headers["Content-Disposition"].startswith('attachment; filename="products-')
     lines = response.get_data(as_text=True).splitlines()
     assert lines == [
-        HEADER + ",hsn,stock_seen",
-        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,3004,120",
-        'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,129.50,0,false,3004,0',
-        'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,false,3004,7',
+        HEADER + ",hsn,stock_seen,prescription_required,limit_quantity,limit_days",
+        "JO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,3004,120,false,,",
+        'MR-25,muscle-rub,"Muscle Rub, Extra Warm",25 g,145,129.50,0,false,3004,0,false,,',
+        'MR-50,muscle-rub,"Muscle Rub, Extra Warm",50 g,245,245,7,false,3004,7,false,,',
     ]
 
 
@@ -310,3 +310,22 @@ def test_text_that_looks_like_a_formula_is_exported_inert_and_round_trips(staff,
     db.session.expire_all()
     assert db.session.get(Product, product.id).name == '=HYPERLINK("http://x")'
     assert audit_entries(db) == []
+
+
+# --- prescription and purchase-limit columns (SPEC §15) ------------------------------------
+
+
+def test_the_import_sets_prescription_and_limit_and_refuses_half_a_limit(staff, catalogue, db):
+    header = HEADER + ",prescription_required,limit_quantity,limit_days"
+    good = header + "\nJO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,true,2,30\n"
+    assert upload(staff, good).status_code == 303
+    db.session.expire_all()
+    oil = db.session.scalar(select(Product).where(Product.slug == "joint-oil"))
+    assert (oil.prescription_required, oil.limit_quantity, oil.limit_days) == (True, 2, 30)
+    half = header + "\nJO-100,joint-oil,Joint Oil,100 ml,399,349,120,true,false,2,\n"
+    refused = upload(staff, half)
+    assert refused.status_code == 422
+    assert "give both" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    oil = db.session.scalar(select(Product).where(Product.slug == "joint-oil"))
+    assert (oil.prescription_required, oil.limit_days) == (True, 30)

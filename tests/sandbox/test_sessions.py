@@ -191,8 +191,8 @@ def _line(currency="inr", unit_amount=100, quantity=1, name="Thing"):
             id="price-id",
         ),
         pytest.param(
-            {"payment_intent_data": {"capture_method": "manual"}},
-            "payment_intent_data[capture_method]",
+            {"payment_intent_data": {"setup_future_usage": "off_session"}},
+            "payment_intent_data[setup_future_usage]",
             id="unknown-intent-data",
         ),
     ],

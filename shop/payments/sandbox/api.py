@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 from flask import Blueprint, Response, current_app, request
 
+from .intents import CANCELLATION_REASONS
 from .params import (
     SandboxError,
     decode,
@@ -263,7 +264,9 @@ def session_spec(params: dict[str, Any], now: int) -> dict[str, Any]:
         )
 
     intent = want_dict(params, "payment_intent_data", "payment_intent_data")
-    reject_unknown(intent, ("metadata", "description", "shipping"), "payment_intent_data")
+    reject_unknown(
+        intent, ("metadata", "description", "shipping", "capture_method"), "payment_intent_data"
+    )
     method_types = want_list(params, "payment_method_types", "payment_method_types")
     for index, method_type in enumerate(method_types):
         if not isinstance(method_type, str) or not method_type:
@@ -288,6 +291,12 @@ def session_spec(params: dict[str, Any], now: int) -> dict[str, Any]:
             "metadata": want_metadata(intent, "metadata", "payment_intent_data[metadata]"),
             "description": want_str(intent, "description", "payment_intent_data[description]"),
             "shipping": want_shipping(intent, "shipping", "payment_intent_data[shipping]"),
+            "capture_method": want_choice(
+                intent,
+                "capture_method",
+                "payment_intent_data[capture_method]",
+                ("automatic", "automatic_async", "manual"),
+            ),
         },
         "payment_method_types": method_types,
     }
@@ -366,6 +375,22 @@ def expire_session(sandbox: Sandbox, params: dict[str, Any], session_id: str) ->
 def retrieve_payment_intent(sandbox: Sandbox, params: dict[str, Any], intent_id: str) -> dict:
     reject_unknown(params, ("expand",))
     return sandbox.get_payment_intent(intent_id, want_expand(params, ("latest_charge",)))
+
+
+@api_route("/payment_intents/<intent_id>/capture", methods=["POST"])
+def capture_payment_intent(sandbox: Sandbox, params: dict[str, Any], intent_id: str) -> dict:
+    reject_unknown(params, ("amount_to_capture", "expand", "metadata"))
+    want_expand(params, ())
+    amount = want_int(params, "amount_to_capture", "amount_to_capture", minimum=1)
+    return sandbox.capture_intent(intent_id, amount)
+
+
+@api_route("/payment_intents/<intent_id>/cancel", methods=["POST"])
+def cancel_payment_intent(sandbox: Sandbox, params: dict[str, Any], intent_id: str) -> dict:
+    reject_unknown(params, ("cancellation_reason", "expand"))
+    want_expand(params, ())
+    reason = want_choice(params, "cancellation_reason", "cancellation_reason", CANCELLATION_REASONS)
+    return sandbox.cancel_intent(intent_id, reason)
 
 
 @api_route("/charges/<charge_id>", methods=["GET"])

@@ -20,6 +20,7 @@ from typing import Any
 
 import stripe
 
+from .intents import ManualCapture
 from .params import SandboxError, not_found
 from .webhooks import Dispatcher
 
@@ -77,7 +78,7 @@ class Faults:
         }
 
 
-class Sandbox:
+class Sandbox(ManualCapture):
     def __init__(self, *, public_url: str, api_key_prefix: str, dispatcher: Dispatcher) -> None:
         self.public_url = public_url.rstrip("/")
         self.api_key_prefix = api_key_prefix
@@ -249,8 +250,11 @@ class Sandbox:
             "id": new_id("pi_"),
             "object": "payment_intent",
             "amount": session["amount_total"],
+            "amount_capturable": 0,
             "amount_received": 0,
             "canceled_at": None,
+            "cancellation_reason": None,
+            "capture_method": extra.get("capture_method") or "automatic",
             "created": self.now(),
             "currency": session["currency"],
             "description": extra.get("description"),
@@ -297,8 +301,12 @@ class Sandbox:
                 session["payment_status"] = "no_payment_required"
             else:
                 intent = self._new_intent(session, "processing")
-                self._succeed_intent(intent, session["customer_details"]["email"])
-                session["payment_status"] = "paid"
+                email = session["customer_details"]["email"]
+                if intent["capture_method"] == "manual":
+                    self._authorise_intent(session, intent, email)
+                else:
+                    self._succeed_intent(intent, email)
+                    session["payment_status"] = "paid"
             self._emit("checkout.session.completed", session)
             return copy.deepcopy(session)
 
@@ -318,6 +326,11 @@ class Sandbox:
             session = self._open_session(session_id, "paid")
             if session["amount_total"] == 0:
                 return self.pay(session_id, email)
+            if self.intent_data.get(session_id, {}).get("capture_method") == "manual":
+                raise SandboxError(
+                    "Bank transfers cannot be authorised for a later capture; pay by card.",
+                    code="payment_method_unactivated",
+                )
             self._complete(session, email)
             self._new_intent(session, "processing")
             self._emit("checkout.session.completed", session)
@@ -367,6 +380,7 @@ class Sandbox:
             for session in self.sessions.values():
                 if session["status"] == "open" and session["expires_at"] <= now:
                     self._expire(session)
+            self._sweep_authorisations()
 
     def tamper(self, session_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Test control: overwrite fields of a stored session, to simulate a mismatch."""

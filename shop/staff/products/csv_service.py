@@ -28,7 +28,7 @@ from shop.errors import ShopError
 from shop.extensions import db
 from shop.pricing.money import rupees_text
 from shop.staff.audit import audit, snapshot
-from shop.staff.products import service
+from shop.staff.products import csv_rx, service
 from shop.staff.products import stock as stock_rule
 from shop.staff.saving import Tracked, record_changes
 
@@ -42,7 +42,8 @@ COLUMNS = (
     "stock",
     "active",
 )
-OPTIONAL_COLUMNS = ("hsn", "stock_seen")  # hsn: the product's HSN code (SPEC §12)
+# hsn: the product's HSN code (SPEC §12); prescription and limit columns: `csv_rx` (§15)
+OPTIONAL_COLUMNS = ("hsn", "stock_seen", *csv_rx.COLUMNS)
 EXPORT_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 LOOKUP_CHUNK = 500  # SKUs per IN (...) query, well under SQLite's bound-parameter limit
 BOOLEANS = {"true": True, "false": False}
@@ -74,12 +75,13 @@ def export_rows():
             Variant.stock,
             Product.active,
             Product.hsn,
+            *csv_rx.EXPORTED,
         )
         .join(Variant.product)
         .order_by(Product.slug, Variant.position, Variant.id)
     )
     yield EXPORT_COLUMNS
-    for sku, slug, name, label, mrp, price, stock, active, hsn in rows:
+    for sku, slug, name, label, mrp, price, stock, active, hsn, *rx in rows:
         yield [
             sku,
             slug,
@@ -91,6 +93,7 @@ def export_rows():
             "true" if active else "false",
             hsn,
             stock,
+            *csv_rx.export_values(*rx),
         ]
 
 
@@ -113,6 +116,7 @@ class Row:
     numbers: dict[str, int] = field(default_factory=dict)
     stock_seen: int | None = None
     hsn: str | None = None  # None: the file leaves the product's HSN code alone
+    rx: dict = field(default_factory=dict)  # prescription and limit values it sets
 
 
 @dataclass
@@ -211,7 +215,8 @@ def parse_row(line: int, values: list[str], positions: dict[str, int], errors: L
         seen, problem = stock_rule.read_stock(cell["stock_seen"])
         if problem:
             problems.append(f"stock_seen: {problem}")
-    errors += [(line, problem) for problem in problems]
+    rx, rx_problems = csv_rx.read_values(cell)
+    errors += [(line, problem) for problem in problems + rx_problems]
     active = BOOLEANS.get(cell["active"].lower())
     return Row(
         line,
@@ -223,6 +228,7 @@ def parse_row(line: int, values: list[str], positions: dict[str, int], errors: L
         numbers,
         seen,
         cell.get("hsn") or None,
+        rx,
     )
 
 
@@ -254,7 +260,7 @@ def _row_problem(row: Row, variant: Variant | None, first: Row | None) -> list[s
         return []
     return [
         f"{column}: differs from line {first.line}, which has the same product."
-        for column in ("product_name", "active", "hsn")
+        for column in ("product_name", "active", "hsn", "rx")
         if getattr(first, column) != getattr(row, column)
     ]
 
@@ -304,6 +310,7 @@ def _product_tracked(product: Product, row: Row) -> Tracked:
     service.set_product_listing(product, row.product_name, row.active)
     if row.hsn is not None:
         product.hsn = row.hsn
+    csv_rx.apply(product, row.rx)
     return Tracked(
         "product", product, before, snapshot, lambda p, _: f"CSV import changed {p.slug}"
     )
@@ -341,6 +348,7 @@ def apply_rows(rows: list[Row], variants: dict[str, Variant]) -> ImportResult:
                     product.name.strip() != row.product_name
                     or product.active != row.active
                     or (row.hsn is not None and product.hsn != row.hsn)
+                    or csv_rx.differs(product, row.rx)
                 ):
                     tracked.append(_product_tracked(product, row))
                     result.products.append(product.slug)

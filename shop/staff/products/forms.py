@@ -20,7 +20,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.catalog.models import Category, Product, Variant
@@ -99,6 +106,19 @@ class ProductForm(FlaskForm):
             NumberRange(1, MAX_PER_ORDER, f"Allow from 1 to {MAX_PER_ORDER} per order."),
         ],
     )
+    prescription_required = BooleanField(
+        "Prescription required: checkout asks for the prescription; a pharmacist approves"
+    )
+    limit_quantity = IntegerField(
+        "Limit per customer (units)",
+        validators=[Optional(), NumberRange(1, 1000, "Allow from 1 to 1000 units.")],
+        description="With the days below: at most this many per customer in that period. "
+        "Empty: no limit.",
+    )
+    limit_days = IntegerField(
+        "… in how many days",
+        validators=[Optional(), NumberRange(1, 366, "Use a period of 1 to 366 days.")],
+    )
     active = BooleanField("Active: shown and sold in the shop", default=True)
     condition_ids = SelectMultipleField(
         "Helps with",
@@ -119,6 +139,16 @@ class ProductForm(FlaskForm):
             SelectChoice(c.id, c.name)
             for c in db.session.scalars(select(Condition).order_by(Condition.name))
         ]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if (self.limit_quantity.data is None) != (self.limit_days.data is None):
+            self.limit_days.errors = [
+                *self.limit_days.errors,
+                "Give both the units and the days of the limit, or neither.",
+            ]
+            return False
+        return valid
 
     def values(self) -> dict[str, Any]:
         """The product's own fields as plain values, for the product service."""

@@ -40,6 +40,9 @@ PRODUCT_FIELDS = (
     "gst_rate",
     "hsn",
     "max_per_order",
+    "prescription_required",
+    "limit_quantity",
+    "limit_days",
     "active",
 )
 HSN_RE = re.compile(r"^[0-9]{4,8}$")
