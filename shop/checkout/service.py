@@ -43,6 +43,7 @@ from shop.invoices.service import issue_invoice
 from shop.mail import send_mail
 from shop.payments.gateway import CheckoutLine, PaymentError, PaymentRejected, gateway
 from shop.pricing.money import format_money
+from shop.pricing.units import unit_groups
 
 log = logging.getLogger(__name__)
 
@@ -360,13 +361,16 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
         db.session.commit()
         return url_for("checkout.order_status", number=order.number, key=status_key(order))
     base = current_app.config["SHOP_BASE_URL"]
+    # The quantity is the line item's own (never repeated in its name); a coupon's share
+    # is already taken off each unit, so the items add up to the order total exactly.
     lines = [
         CheckoutLine(
-            name=f"{line.product_name} — {line.variant_label} × {line.quantity}",
-            unit_amount=line.total,
-            quantity=1,
+            name=f"{line.product_name} — {line.variant_label}",
+            unit_amount=unit,
+            quantity=units,
         )
         for line in order.lines
+        for unit, units in unit_groups(line.total, line.quantity)
     ]
     if order.shipping:
         lines.append(CheckoutLine(name="Shipping", unit_amount=order.shipping, quantity=1))
@@ -433,6 +437,10 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
     if session.get("payment_status") != "paid":
         if order.state == OrderState.PENDING_PAYMENT:
             _record_once(order, actor, WAITING_NOTE)
+            if session.get("status") == "complete":
+                # A bank transfer that is still clearing: the shopper has finished, so
+                # the cart empties now, as it does for a card payment.
+                _take_out_of_cart(order)
         return order
     if order.state not in (OrderState.PENDING_PAYMENT, OrderState.CANCELLED):
         if payment_intent and not order.stripe_payment_intent:
@@ -491,15 +499,26 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     # rollback gives its number back (no gap in the series).
     issue_invoice(order)
     finalise_coupon_use(order.id)
-    if order.cart_id:
-        # Only what was bought leaves the cart: lines added since then stay.
-        bought: dict[int, int] = {}
-        for line in order.lines:
-            if line.variant_id is not None:
-                bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
-        cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
+    _take_out_of_cart(order)
     send_confirmation(order)
     db.session.flush()
+
+
+def _take_out_of_cart(order: Order) -> None:
+    """Take what the order bought out of its cart, once.
+
+    Only those quantities leave: lines added since then stay. The order then lets go of
+    the cart (`cart_id` NULL), so paying later removes nothing twice and the cart's next
+    checkout is a new order.
+    """
+    if not order.cart_id:
+        return
+    bought: dict[int, int] = {}
+    for line in order.lines:
+        if line.variant_id is not None:
+            bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
+    cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
+    order.cart_id = None
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:
@@ -616,20 +635,29 @@ def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
         return url_for(endpoint, number=order.number, key=status_key(order))
 
 
+def breakdown_text(order: Order) -> str:
+    """The order's lines at their price, then subtotal, coupon, shipping and total: the
+    same breakdown as the checkout and order pages, in plain text."""
+    rows = [
+        f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
+        f"{format_money(line.subtotal)}"
+        for line in order.lines
+    ]
+    rows.append(f"\nSubtotal: {format_money(order.subtotal)}")
+    if order.discount:
+        rows.append(f"Coupon {order.coupon_code}: −{format_money(order.discount)}")
+    rows.append(f"Shipping: {format_money(order.shipping) if order.shipping else 'free'}")
+    rows.append(f"Total paid: {format_money(order.total)} (includes GST {format_money(order.tax)})")
+    return "\n".join(rows)
+
+
 def send_confirmation(order: Order) -> None:
     link = current_app.config["SHOP_BASE_URL"] + _status_path(order)
     invoice = current_app.config["SHOP_BASE_URL"] + _status_path(order, "invoices.invoice_page")
-    lines = "\n".join(
-        f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
-        f"{format_money(line.total)}"
-        for line in order.lines
-    )
     send_mail(
         order.email,
         f"Your Remedy Shop order {order.number}",
-        f"Thank you for your order {order.number}.\n\n{lines}\n\n"
-        f"Shipping: {format_money(order.shipping) if order.shipping else 'free'}\n"
-        f"Total paid: {format_money(order.total)} (includes GST {format_money(order.tax)})\n\n"
+        f"Thank you for your order {order.number}.\n\n{breakdown_text(order)}\n\n"
         f"Follow your order here:\n{link}\n\n"
         f"Your tax invoice:\n{invoice}\n\n"
         "Read each product's label before use, and ask a doctor or pharmacist if you are "
