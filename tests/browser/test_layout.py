@@ -32,6 +32,9 @@ PUBLIC_PAGES = [
     "/account/login",
     "/account/register",
     "/account/password-reset",
+    "/help/",
+    "/help/grievance-officer",
+    "/help/returns-and-refunds",
     "/no-such-page",
 ]
 NARROW = (360, 390, 414)

@@ -144,3 +144,17 @@ def test_checkout_offers_no_pay_button_while_a_line_is_out_of_stock(client, db, 
     assert "Pay ₹" not in review and 'name="acknowledge"' not in review
     assert "data-cannot-pay" in review
     assert "Out of stock — remove it to check out." in review  # beside the line
+
+
+def test_order_history_shows_states_in_words(client, db, demo, sandbox):
+    from tests.factories import make_user
+    from tests.helpers import log_in
+
+    make_user("history@example.com")
+    db.session.commit()
+    log_in(client, "history@example.com")
+    fill_cart(client, db, quantity=1)
+    place(client)
+    html = client.get("/account/orders").get_data(as_text=True)
+    assert 'data-order-state="pending_payment">Waiting for payment<' in html
+    assert "pending payment" not in html
