@@ -362,10 +362,12 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
         return url_for("checkout.order_status", number=order.number, key=status_key(order))
     base = current_app.config["SHOP_BASE_URL"]
     # The quantity is the line item's own (never repeated in its name); a coupon's share
-    # is already taken off each unit, so the items add up to the order total exactly.
+    # is already taken off each unit, as the name says, so the items add up to the order
+    # total exactly.
     lines = [
         CheckoutLine(
-            name=f"{line.product_name} — {line.variant_label}",
+            name=f"{line.product_name} — {line.variant_label}"
+            + (f" (coupon {order.coupon_code} applied)" if line.discount else ""),
             unit_amount=unit,
             quantity=units,
         )

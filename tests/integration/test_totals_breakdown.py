@@ -98,7 +98,8 @@ def test_payment_line_items_name_the_quantity_once_and_add_up(client, db, demo, 
         by_name[name] = by_name.get(name, 0) + qty
     order = the_order(db)
     assert by_name == {
-        f"{line.product_name} — {line.variant_label}": line.quantity for line in order.lines
+        f"{line.product_name} — {line.variant_label} (coupon WELCOME10 applied)": line.quantity
+        for line in order.lines
     }
     # the items add up to exactly what the order costs
     paise = [int(amount.split()[-1].replace(".", "")) for _, _, amount in rows]
