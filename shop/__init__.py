@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.content.views import bp as content_bp
     from shop.core_views import bp as core_bp
     from shop.delivery.views import bp as delivery_bp
+    from shop.help.views import bp as help_bp
     from shop.invoices.views import bp as invoices_bp
     from shop.payments.webhooks import bp as webhooks_bp
     from shop.prescriptions.staff_views import bp as prescriptions_staff_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(delivery_bp)
+    app.register_blueprint(help_bp)
     app.register_blueprint(invoices_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(staff_bp)

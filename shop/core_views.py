@@ -32,6 +32,7 @@ def home():
             "home.html",
             articles=content_queries.latest_articles(limit=6),
             conditions=content_queries.all_conditions(),
+            categories=catalog_queries.categories(),
             products=catalog_queries.featured_products(limit=8),
             seo=seo.home_page(),
         )

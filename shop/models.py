@@ -8,6 +8,7 @@ from shop.checkout.models import CustomerLock, Order, OrderEvent, OrderLine
 from shop.content.models import Article, Condition, Doctor
 from shop.delivery.models import Address, DeliveryZone, OrderDelivery
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
+from shop.help.models import HelpPage
 from shop.invoices.models import CreditNote, DocumentCounter, Invoice, InvoiceLine
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
@@ -35,6 +36,7 @@ __all__ = [
     "Condition",
     "DeliveryZone",
     "Doctor",
+    "HelpPage",
     "Order",
     "OrderDelivery",
     "OrderEvent",

@@ -191,7 +191,11 @@ def user_for_reset_token(token: str) -> User:
         or not user.active
         or not hmac.compare_digest(str(data.get("fp")), _fingerprint(user))
     ):
-        raise ShopError(400, "This reset link has already been used or is not valid.")
+        raise ShopError(
+            400,
+            "This reset link has already been used: each link works once, and stops working "
+            "when the password changes.",
+        )
     return user
 
 

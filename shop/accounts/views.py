@@ -154,7 +154,12 @@ def password_reset():
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per 15 minutes", methods=["POST"])
 def password_reset_confirm(token: str):
-    user = service.user_for_reset_token(token)  # ShopError(400) reaches the error page
+    try:
+        user = service.user_for_reset_token(token)
+    except ShopError as error:  # used, expired or forged: say which, offer a new link
+        return render_template(
+            "accounts/reset_invalid.html", message=error.message, form=ResetRequestForm()
+        ), error.status
     form = ResetForm()
     if request.method == "POST":
         if not form.validate_on_submit():

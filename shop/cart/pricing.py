@@ -115,8 +115,11 @@ def price_cart(
             max_quantity=max(0, min(variant.stock, product.max_per_order)),
         )
         items.append(item)
-        if not product.active or variant.stock <= 0:
+        if not product.active:
             item.notice = "No longer available — remove it to check out."
+            continue
+        if variant.stock <= 0:
+            item.notice = "Out of stock — remove it to check out."
             continue
         if line.quantity > item.max_quantity:
             item.notice = (

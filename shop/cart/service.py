@@ -143,6 +143,7 @@ class Added:
     name: str
     line_quantity: int
     count: int
+    label: str = ""  # the variant's label ("60 capsules"), named in the message
 
 
 @functools.cache
@@ -200,7 +201,7 @@ def add_item(cart_id: int, variant_id: int, quantity: int, ref: str | None, now:
         )
         _check_limits(item, quantity + (held or 0))
         raise ShopError(409, "Your cart changed at the same moment; please try again.")
-    return Added(item.name, line_quantity, count_items(cart_id))
+    return Added(item.name, line_quantity, count_items(cart_id), item.label)
 
 
 def _own_line(cart: Cart | None, line_id: int) -> CartLine:

@@ -62,7 +62,8 @@ def add():
         return refuse(error)
     db.session.commit()
     service.remember_count_value(added.count)
-    message = f"Added {quantity} × {added.name} to your cart."
+    variant = f" ({added.label})" if added.label else ""
+    message = f"Added {quantity} × {added.name}{variant} to your cart."
     if wants_json():
         return {"ok": True, "message": message, "count": added.count}
     flash(message, "success")

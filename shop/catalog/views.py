@@ -1,4 +1,4 @@
-"""Product list, product page and site search."""
+"""Product list, category pages, product page and site search."""
 
 from __future__ import annotations
 
@@ -60,6 +60,41 @@ def product(slug: str):
             product=item,
             offers=offers,
             seo=seo.product_page(item, offers),
+        )
+
+    return cached_page(render)
+
+
+@bp.get("/categories/")
+def category_list():
+    def render() -> str:
+        return render_template("catalog/category_list.html", categories=queries.categories())
+
+    return cached_page(render)
+
+
+@bp.get("/categories/<slug>")
+def category(slug: str):
+    """A category's landing page: its description and its products, sortable and paged.
+
+    `/products/?category=<slug>` keeps working; this is the page the header and the home
+    page link to.
+    """
+    sort = choice_arg("sort", queries.SORTS, "relevance")
+    number = page_arg()
+
+    def render() -> str:
+        found = queries.category_by_slug(slug)
+        if found is None:
+            abort(404, description="We could not find that category.")
+        page = queries.list_products(category=found, sort=sort, page=number)
+        ensure_page_exists(page)
+        return render_template(
+            "catalog/category.html",
+            category=found,
+            page=page,
+            sort=sort,
+            categories=queries.categories(),
         )
 
     return cached_page(render)

@@ -61,6 +61,10 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
             return order  # a prescription order: authorised, now waiting for a pharmacist
         if order.state == OrderState.PENDING_PAYMENT:
             _record_once(order, actor, WAITING_NOTE)
+            if session.get("status") == "complete":
+                # A bank transfer that is still clearing: the shopper has finished, so
+                # the cart empties now, as it does for a card payment.
+                take_out_of_cart(order)
         return order
     if order.state not in (OrderState.PENDING_PAYMENT, OrderState.CANCELLED):
         if payment_intent and not order.stripe_payment_intent:
@@ -147,7 +151,12 @@ flag_order = _flag
 
 
 def take_out_of_cart(order: Order) -> None:
-    """Only what was bought leaves the cart: lines added since then stay."""
+    """Take what the order bought out of its cart, once.
+
+    Only those quantities leave: lines added since then stay. The order then lets go of
+    the cart (`cart_id` NULL), so paying later removes nothing twice and the cart's next
+    checkout is a new order.
+    """
     if not order.cart_id:
         return
     bought: dict[int, int] = {}
@@ -155,6 +164,7 @@ def take_out_of_cart(order: Order) -> None:
         if line.variant_id is not None:
             bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
     cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
+    order.cart_id = None
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:

@@ -50,20 +50,29 @@ def _status_path(order: Order, endpoint: str = "checkout.order_status") -> str:
         return url_for(endpoint, number=order.number, key=status_key(order))
 
 
+def breakdown_text(order: Order) -> str:
+    """The order's lines at their price, then subtotal, coupon, shipping and total: the
+    same breakdown as the checkout and order pages, in plain text."""
+    rows = [
+        f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
+        f"{format_money(line.subtotal)}"
+        for line in order.lines
+    ]
+    rows.append(f"\nSubtotal: {format_money(order.subtotal)}")
+    if order.discount:
+        rows.append(f"Coupon {order.coupon_code}: −{format_money(order.discount)}")
+    rows.append(f"Shipping: {format_money(order.shipping) if order.shipping else 'free'}")
+    rows.append(f"Total paid: {format_money(order.total)} (includes GST {format_money(order.tax)})")
+    return "\n".join(rows)
+
+
 def send_confirmation(order: Order) -> None:
     link = status_link(order)
     invoice = current_app.config["SHOP_BASE_URL"] + _status_path(order, "invoices.invoice_page")
-    lines = "\n".join(
-        f"  {line.quantity} × {line.product_name} ({line.variant_label})  "
-        f"{format_money(line.total)}"
-        for line in order.lines
-    )
     send_mail(
         order.email,
         f"Your Remedy Shop order {order.number}",
-        f"Thank you for your order {order.number}.\n\n{lines}\n\n"
-        f"Shipping: {format_money(order.shipping) if order.shipping else 'free'}\n"
-        f"Total paid: {format_money(order.total)} (includes GST {format_money(order.tax)})\n\n"
+        f"Thank you for your order {order.number}.\n\n{breakdown_text(order)}\n\n"
         f"Follow your order here:\n{link}\n\n"
         f"Your tax invoice:\n{invoice}\n\n"
         "Read each product's label before use, and ask a doctor or pharmacist if you are "

@@ -62,6 +62,7 @@ from shop.extensions import db
 from shop.payments.gateway import CheckoutLine, PaymentError, gateway
 from shop.prescriptions import files as prescription_files
 from shop.prescriptions.files import CheckedUpload
+from shop.pricing.units import unit_groups
 
 __all__ = [
     "HOLD",
@@ -311,14 +312,20 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
 
 
 def _stripe_lines(order: Order) -> list[CheckoutLine]:
-    """One Checkout line per order line at its final total (discount and GST included)."""
+    """Checkout lines adding up to the order total exactly (discount and GST included).
+
+    The quantity is the line item's own (never repeated in its name); a coupon's share
+    is already taken off each unit, as the name says.
+    """
     lines = [
         CheckoutLine(
-            name=f"{line.product_name} — {line.variant_label} × {line.quantity}",
-            unit_amount=line.total,
-            quantity=1,
+            name=f"{line.product_name} — {line.variant_label}"
+            + (f" (coupon {order.coupon_code} applied)" if line.discount else ""),
+            unit_amount=unit,
+            quantity=units,
         )
         for line in order.lines
+        for unit, units in unit_groups(line.total, line.quantity)
     ]
     if order.shipping:
         lines.append(CheckoutLine(name="Shipping", unit_amount=order.shipping, quantity=1))

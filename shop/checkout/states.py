@@ -44,6 +44,24 @@ class OrderState(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
 
 
+#: What shoppers read for each state (order page, order history); staff see the names.
+SHOPPER_LABELS: dict[str, str] = {
+    "pending_payment": "Waiting for payment",
+    "awaiting_review": "Waiting for a pharmacist's check",
+    "paid": "Paid",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+    "partially_refunded": "Partly refunded",
+}
+
+
+def shopper_label(state: str) -> str:
+    """A state as a shopper reads it; an unknown one still reads as words."""
+    return SHOPPER_LABELS.get(str(state), str(state).replace("_", " ").capitalize())
+
+
 S = OrderState
 TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.AWAITING_REVIEW, S.CANCELLED}),

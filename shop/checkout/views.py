@@ -24,7 +24,7 @@ from shop.cart import service as cart_service
 from shop.checkout import service
 from shop.checkout.models import Order, looks_like_order_number
 from shop.checkout.service import Customer
-from shop.checkout.states import OPEN, OrderState
+from shop.checkout.states import OPEN, OrderState, shopper_label
 from shop.delivery import service as delivery
 from shop.delivery.rules import AddressInvalid
 from shop.delivery.views import checkout_context as delivery_context
@@ -35,6 +35,7 @@ from shop.prescriptions.files import FIELD as PRESCRIPTION_FIELD
 from shop.prescriptions.files import check_upload
 
 bp = Blueprint("checkout", __name__)
+bp.add_app_template_filter(shopper_label, "order_state_label")
 
 SESSION_ID_RE = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 
@@ -150,6 +151,10 @@ def cancel():
         if looks_like_order_number(number)
         else None
     )
+    if order is not None and order.cart_id is None:
+        # Its checkout finished (paid, or a transfer still clearing): nothing to cancel.
+        flash("That order's checkout is finished; its confirmation e-mail has the details.")
+        return redirect(url_for("cart.show"), 303)
     if order is None or cart is None or order.cart_id != cart.id:
         flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
         return redirect(url_for("cart.show"), 303)

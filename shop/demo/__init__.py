@@ -103,6 +103,9 @@ def seed_demo(session: Session) -> dict[str, int]:
     from shop.delivery.service import seed_zones
 
     created["delivery_zones"] = seed_zones(session)
+    from shop.demo.help_pages import seed_help_pages
+
+    created["help_pages"] = seed_help_pages(session)
     return created
 
 

@@ -274,6 +274,31 @@ def test_reset_mails_a_single_use_link(client, db):
     assert "already been used" in used.get_data(as_text=True)
 
 
+def test_a_used_reset_link_explains_itself_and_sends_a_new_one(client, db):
+    make_user("shopper@example.com")
+    db.session.commit()
+    client.post(
+        "/account/password-reset",
+        data={"csrf_token": csrf_token_for(client), "email": "shopper@example.com"},
+    )
+    link = _reset_link(db)
+    data = {"csrf_token": csrf_token_for(client), "password": GOOD_PASSWORD}
+    assert client.post(link, data={**data, "confirm": GOOD_PASSWORD}).status_code == 303
+    logout(client)
+    again = client.get(link)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 400
+    assert "each link works once" in html
+    assert 'action="/account/password-reset"' in html and "Send a new link" in html
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    token = token.group(1) if token else csrf_token_for(client)
+    sent = client.post(
+        "/account/password-reset", data={"csrf_token": token, "email": "shopper@example.com"}
+    )
+    assert sent.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
 def test_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(client, db):
     make_user("shopper@example.com")
     db.session.commit()

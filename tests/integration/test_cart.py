@@ -290,5 +290,5 @@ def test_unavailable_items_are_flagged_and_left_out_of_the_totals(client, db, de
     capsule.stock = 0
     db.session.commit()
     html = client.get("/cart").get_data(as_text=True)
-    assert "No longer available" in html
+    assert "Out of stock — remove it to check out." in html
     assert total(html, "subtotal") == "₹349"

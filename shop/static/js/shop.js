@@ -31,8 +31,12 @@
     if (!(form instanceof HTMLFormElement) || !form.classList.contains("add-to-cart")) return;
     if (!window.fetch || !window.FormData) return;
     event.preventDefault();
+    // A second press while the first is on its way does nothing. The button is not
+    // disabled (that would throw keyboard focus back to the top of the page): focus
+    // stays on it, and the status line beside it is read out.
+    if (form.getAttribute("aria-busy") === "true") return;
+    form.setAttribute("aria-busy", "true");
     var button = form.querySelector("button");
-    if (button) button.disabled = true;
     fetch(form.action, {
       method: "POST",
       body: new FormData(form),
@@ -56,7 +60,8 @@
         status(form, error.message || "Could not add that item. Please try again.", true);
       })
       .finally(function () {
-        if (button) button.disabled = false;
+        form.removeAttribute("aria-busy");
+        if (button && document.activeElement === document.body) button.focus();
       });
   });
 })();
