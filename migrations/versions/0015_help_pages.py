@@ -1,7 +1,7 @@
 """Help and legal pages (contact, grievance officer, returns, shipping, privacy, terms).
 
 Revision ID: help_pages
-Revises: slug_redirects
+Revises: prescriptions
 Create Date: 2026-11-29
 
 """
