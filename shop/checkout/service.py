@@ -40,6 +40,7 @@ from shop.discounts.holds import finalise_coupon_use, hold_coupon_use, release_c
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.invoices.service import issue_invoice
+from shop.localtime import localtime
 from shop.mail import send_mail
 from shop.payments.gateway import CheckoutLine, PaymentError, PaymentRejected, gateway
 from shop.pricing.money import format_money
@@ -173,7 +174,7 @@ def place_order(
         order,
         actor=_actor(customer),
         note=f"Order placed for {format_money(order.total)}; stock held until "
-        f"{order.hold_expires_at:%H:%M} UTC.",
+        f"{localtime(order.hold_expires_at, '%H:%M %Z')}.",
     )
     return order
 

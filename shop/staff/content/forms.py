@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -28,13 +28,9 @@ from wtforms.validators import (
 
 from shop.content.models import Article, Condition, Doctor
 from shop.content.rendering import SLUG_PATTERN
-from shop.database import utcnow
 from shop.extensions import db
+from shop.localtime import shop_today
 from shop.staff.fields import MULTI_HINT, clean
-
-# Reviewers work to the Indian calendar: a date is "in the future" only once it is after
-# today in India (UTC+5:30, no daylight saving), so nobody there is refused today's date.
-INDIA = timezone(timedelta(hours=5, minutes=30), "IST")
 
 SLUG_RULE = Regexp(
     rf"^{SLUG_PATTERN}\Z",
@@ -72,7 +68,12 @@ def _optional_id(value) -> int | None:
 
 
 def today_in_india() -> date:
-    return utcnow().astimezone(INDIA).date()
+    """Today on the shop's calendar (`SHOP_TIMEZONE`, India by default).
+
+    A last-reviewed date is "in the future" only once it is after today where the shop
+    is, so a reviewer there is never refused today's date.
+    """
+    return shop_today()
 
 
 class ArticleForm(FlaskForm):
