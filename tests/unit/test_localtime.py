@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from shop import create_app
 from shop.config import ConfigError
 from shop.localtime import UnknownZone, from_shop_time, load_zone, localtime, to_shop_time
+from shop.pricing.gst import document_date
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 LONDON = ZoneInfo("Europe/London")
@@ -93,3 +94,10 @@ def test_the_default_zone_is_india_and_a_valid_one_is_kept(monkeypatch):
     assert create_app({"TESTING": True}).config["SHOP_TIMEZONE"] == "Asia/Kolkata"
     monkeypatch.setenv("SHOP_TIMEZONE", "Europe/London")
     assert create_app({"TESTING": True}).config["SHOP_TIMEZONE"] == "Europe/London"
+
+
+def test_tax_documents_are_dated_on_indias_calendar_whatever_the_shop_zone():
+    # 20:00 UTC on 31 March is 01:30 on 1 April in India: the new financial year's date.
+    moment = datetime(2026, 3, 31, 20, 0, tzinfo=UTC)
+    assert str(document_date(moment)) == "2026-04-01"
+    assert str(document_date(moment.replace(tzinfo=None))) == "2026-04-01"
