@@ -392,7 +392,11 @@ def test_saving_demo_pricing_unchanged_writes_nothing(staff, db):
         data={
             "csrf_token": staff.token,
             **sale_fields(
-                name=sale.name, value="15", starts_at="2026-01-01T00:00", ends_at="2030-01-01T00:00"
+                # The demo sale runs from midnight UTC: 05:30 on the shop's clock (India).
+                name=sale.name,
+                value="15",
+                starts_at="2026-01-01T05:30",
+                ends_at="2030-01-01T05:30",
             ),
             "categories": [str(c.id) for c in sale.categories],
         },
