@@ -4,7 +4,7 @@
 - `localtime` is the one way a stored moment becomes text for people; templates reach it
   as the `localtime` filter, e-mails and stored notes call it directly.
 - `from_shop_time` reads a wall-clock time staff typed (naive) as a UTC moment. A time
-  that a clock change skips (02:30 on the morning the clocks go forward in London) is
+  that a clock change skips (01:30 on the morning the clocks go forward in London) is
   refused; one that happens twice (the hour the clocks go back) means the first of the
   two, as a clock on the wall would first show it.
 - GST dates stay on Indian time whatever this says (`shop.pricing.gst`): the tax law's
@@ -51,7 +51,10 @@ def to_shop_time(moment: datetime, zone: ZoneInfo | None = None) -> datetime:
     """A stored moment as the shop's wall clock shows it (aware, in the shop's zone)."""
     if moment.tzinfo is None:  # the database layer always returns aware values; be safe
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone or shop_zone())
+    try:
+        return moment.astimezone(zone or shop_zone())
+    except OverflowError:  # the last hours of year 9999 east of UTC: show them in UTC
+        return moment.astimezone(UTC)
 
 
 def from_shop_time(wall: datetime, zone: ZoneInfo | None = None) -> datetime:
@@ -61,7 +64,10 @@ def from_shop_time(wall: datetime, zone: ZoneInfo | None = None) -> datetime:
     """
     zone = zone or shop_zone()
     local = wall.replace(tzinfo=zone, fold=0)
-    moment = local.astimezone(UTC)
+    try:
+        moment = local.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 east of UTC is before the first year
+        raise ValueError(f"{wall:%Y-%m-%d %H:%M} is outside the calendar.") from None
     if moment.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None, fold=0):
         raise ValueError(
             f"{wall:%d %b %Y %H:%M} does not exist in {zone.key}: the clocks skip it. "

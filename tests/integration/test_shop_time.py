@@ -117,6 +117,7 @@ def test_a_time_the_clocks_skip_is_422_and_writes_nothing(staff, db, london):
 
 
 MALFORMED = ["2026-13-01T10:00", "2026-02-30T10:00", "01/07/2026 10:00", "noon", "2026-07-01T25:00"]
+OUT_OF_RANGE = ["0001-01-01T00:00", "0001-01-01T05:00"]
 
 
 @pytest.mark.parametrize("typed", MALFORMED)
@@ -160,3 +161,13 @@ def test_order_pages_and_the_order_note_use_the_shop_clock(app, db, staff, londo
     assert "15 Jul 2026 10:00:00 BST" in page
     listing = staff.get("/staff/orders/").get_data(as_text=True)
     assert "15 Jan 2026 09:00 GMT" in listing
+
+
+@pytest.mark.parametrize("typed", OUT_OF_RANGE)
+def test_a_time_before_the_first_year_in_utc_is_422(staff, db, typed):
+    make_product("clock-balm", category=make_category("clock-care"))
+    db.session.commit()
+    response = post(staff, "/staff/coupons/new", **coupon_fields(starts_at=typed))
+    assert response.status_code == 422
+    assert "outside the calendar" in response.get_data(as_text=True)
+    assert count(db, Coupon) == 0

@@ -101,3 +101,10 @@ def test_tax_documents_are_dated_on_indias_calendar_whatever_the_shop_zone():
     moment = datetime(2026, 3, 31, 20, 0, tzinfo=UTC)
     assert str(document_date(moment)) == "2026-04-01"
     assert str(document_date(moment.replace(tzinfo=None))) == "2026-04-01"
+
+
+def test_the_ends_of_the_calendar_never_fail():
+    last = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    assert to_shop_time(last, KOLKATA) == last  # shown in UTC rather than failing
+    with pytest.raises(ValueError, match="outside the calendar"):
+        from_shop_time(datetime(1, 1, 1, 2, 0), KOLKATA)
