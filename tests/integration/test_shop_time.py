@@ -171,3 +171,20 @@ def test_a_time_before_the_first_year_in_utc_is_422(staff, db, typed):
     assert response.status_code == 422
     assert "outside the calendar" in response.get_data(as_text=True)
     assert count(db, Coupon) == 0
+
+
+def test_the_dashboards_today_starts_at_midnight_on_the_shop_clock(app, db, staff, monkeypatch):
+    from shop import localtime
+    from shop.demo import seed_demo
+
+    seed_demo(db.session)
+    db.session.commit()
+    late, early = place_order(app, db), place_order(app, db, email="second@example.com")
+    late.state, early.state = "paid", "paid"
+    # 2 July 08:30 in India; India's 2 July began at 18:30 UTC on 1 July.
+    monkeypatch.setattr(localtime, "utcnow", lambda: datetime(2026, 7, 2, 3, 0, tzinfo=UTC))
+    late.created_at = datetime(2026, 7, 1, 19, 0, tzinfo=UTC)  # 00:30 on 2 July in India
+    early.created_at = datetime(2026, 7, 1, 18, 0, tzinfo=UTC)  # 23:30 on 1 July in India
+    db.session.commit()
+    page = staff.get("/staff/").get_data(as_text=True)
+    assert '<span class="stat" data-stat="orders-today">1</span>' in page
