@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from shop.localtime import localtime, shop_zone
     from shop.pricing.money import format_money, percent_off
     from shop.seo import init_seo
     from shop.storage import image_url
@@ -109,6 +110,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.globals["shop_zone_name"] = lambda: shop_zone().key
     app.jinja_env.globals["percent_off"] = percent_off
     app.jinja_env.globals["image_url"] = image_url
     init_seo(app)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shop.localtime import DEFAULT_ZONE, UnknownZone, load_zone
+
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and tests
 
 # The seller printed on tax invoices when none is configured: clearly fictitious, in
@@ -63,6 +65,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SECRET_KEY": environ.get("SECRET_KEY"),
         "SHOP_BASE_URL": environ.get("SHOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SHOP_CURRENCY": environ.get("SHOP_CURRENCY", "INR").upper(),
+        # Staff type and read times in this zone; the database keeps UTC (shop/localtime.py).
+        "SHOP_TIMEZONE": environ.get("SHOP_TIMEZONE", "").strip() or DEFAULT_ZONE,
         "STRIPE_SECRET_KEY": environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": environ.get("STRIPE_API_BASE"),
@@ -143,6 +147,10 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
         raise ConfigError(
             "SHOP_RX_REVIEW_DAYS must be 1–6: a card authorisation lapses after 7 days."
         )
+    try:
+        load_zone(config.get("SHOP_TIMEZONE") or DEFAULT_ZONE)
+    except UnknownZone as error:
+        raise ConfigError(str(error)) from None
     if config.get("SHOP_STORAGE", "local") not in ("local", "s3"):
         raise ConfigError("SHOP_STORAGE must be local or s3.")
     if config.get("SHOP_STORAGE") == "s3" and not config.get("SHOP_S3_BUCKET"):

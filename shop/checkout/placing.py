@@ -28,6 +28,7 @@ from shop.delivery.service import attach_to_order
 from shop.discounts.holds import hold_coupon_use
 from shop.errors import ShopError
 from shop.extensions import db
+from shop.localtime import localtime
 from shop.prescriptions import files as prescription_files
 from shop.prescriptions.files import StoredUpload
 from shop.pricing.money import format_money
@@ -116,7 +117,7 @@ def place_order(
         order,
         actor=_actor(customer),
         note=f"Order placed for {format_money(order.total)}; stock held until "
-        f"{order.hold_expires_at:%H:%M} UTC.",
+        f"{localtime(order.hold_expires_at, '%H:%M %Z')}.",
     )
     return order
 

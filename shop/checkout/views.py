@@ -30,6 +30,7 @@ from shop.delivery.rules import AddressInvalid
 from shop.delivery.views import checkout_context as delivery_context
 from shop.errors import ShopError
 from shop.extensions import db, limiter
+from shop.localtime import localtime
 from shop.payments.gateway import PaymentError, gateway
 from shop.prescriptions.files import FIELD as PRESCRIPTION_FIELD
 from shop.prescriptions.files import check_upload
@@ -167,7 +168,8 @@ def cancel():
         db.session.rollback()
         flash(
             "We could not confirm with our payment provider whether you paid. If you did not, "
-            f"the items are released by {order.hold_expires_at:%H:%M} UTC; if you did, "
+            f"the items are released by {localtime(order.hold_expires_at, '%H:%M %Z')}; "
+            "if you did, "
             "you will get a confirmation e-mail. Your cart is as you left it.",
             "notice",
         )

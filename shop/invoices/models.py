@@ -8,7 +8,7 @@ invoice, line and credit note (CHECK constraints hold the database to it).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from shop.checkout.models import Order
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
-from shop.pricing.gst import Split
+from shop.pricing.gst import Split, document_date
 
 _SUMS = "taxable + cgst + sgst + igst = total"
 _NOT_NEGATIVE = "taxable >= 0 AND cgst >= 0 AND sgst >= 0 AND igst >= 0"
@@ -100,6 +100,11 @@ class Invoice(_Amounts, db.Model):
     )
 
     @property
+    def issued_on(self) -> date:
+        """The date the invoice bears (India's calendar, like its number's year)."""
+        return document_date(self.issued_at)
+
+    @property
     def state_assumed(self) -> bool:
         """No delivery state was recorded: treated as a supply within the seller's state."""
         return self.supply_state is None
@@ -146,3 +151,8 @@ class CreditNote(_Amounts, db.Model):
     refunded_to: Mapped[int] = mapped_column(Integer)
 
     invoice: Mapped[Invoice] = relationship(back_populates="credit_notes")
+
+    @property
+    def issued_on(self) -> date:
+        """The date the credit note bears (India's calendar, like its number's year)."""
+        return document_date(self.issued_at)

@@ -51,7 +51,7 @@ def invoice_pdf(invoice: Invoice, *, buyer: list[str], place_of_supply: str) -> 
 
     facts = [
         ("Invoice number", invoice.number),
-        ("Invoice date", invoice.issued_at.strftime("%d %b %Y")),
+        ("Invoice date", invoice.issued_on.strftime("%d %b %Y")),
         ("Order", invoice.order.number),
         ("Place of supply", place_of_supply),
     ]

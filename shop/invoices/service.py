@@ -31,6 +31,7 @@ from shop.pricing.gst import (
     Split,
     Supply,
     credit_splits,
+    document_date,
     document_number,
     financial_year,
     invoice_lines,
@@ -264,7 +265,7 @@ def register(month: str | None) -> list[RegisterRow]:
 
 
 def _local_date(moment: datetime) -> date:
-    return moment.astimezone(IST).date()
+    return document_date(moment)
 
 
 def register_totals(rows: list[RegisterRow]) -> Split:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from shop.pricing.engine import allocate, round_half_up_div, tax_part
 
@@ -213,6 +213,16 @@ def financial_year(moment: datetime) -> str:
     local = moment.astimezone(IST)
     start = local.year if local.month >= 4 else local.year - 1
     return f"{start % 100:02d}{(start + 1) % 100:02d}"
+
+
+def document_date(moment: datetime) -> date:
+    """The date a tax document bears: its moment on India's calendar, whatever the shop's zone.
+
+    Naive datetimes are taken as UTC (how the shop stores them).
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(IST).date()
 
 
 def document_number(series: str, year: str, sequence: int) -> str:

@@ -39,6 +39,25 @@ class AuditEntry(db.Model):
         return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
+# Before/after keys that hold paise, by the audited object's type. Discount `value` is
+# money only for fixed discounts (a percent is a plain number), so it is decided per side.
+MONEY_FIELDS: dict[str, frozenset[str]] = {
+    "variant": frozenset({"mrp", "price"}),
+    "sale": frozenset(),
+    "coupon": frozenset({"min_subtotal", "max_discount"}),
+    "shipping_rate": frozenset({"fee", "free_from"}),
+    "order": frozenset({"amount_refunded", "refund_amount"}),
+}
+DISCOUNT_TYPES = ("sale", "coupon")
+
+
+def is_money(object_type: str, values: dict | None, key: str) -> bool:
+    """Whether `values[key]` of an entry about `object_type` is an amount of paise."""
+    if object_type in DISCOUNT_TYPES and key == "value":
+        return (values or {}).get("kind") == "fixed"
+    return key in MONEY_FIELDS.get(object_type, ())
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()

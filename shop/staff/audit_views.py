@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.listing import query_arg
-from shop.staff.audit import AuditEntry
+from shop.pricing.money import format_money
+from shop.staff.audit import AuditEntry, is_money
 from shop.staff.base import bp, get_or_404, menu_item
 from shop.staff.lists import staff_page
 
@@ -37,8 +38,10 @@ def _word_arg(name: str) -> str:
     return value
 
 
-def show_value(value: Any, limit: int | None = None) -> str:
-    """A stored before/after value as text: strings as they are, the rest as JSON."""
+def show_value(value: Any, limit: int | None = None, *, money: bool = False) -> str:
+    """A stored before/after value as text: money in rupees, strings as they are, else JSON."""
+    if money and isinstance(value, int) and not isinstance(value, bool):
+        return format_money(value)
     text = (
         value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     )
@@ -76,6 +79,7 @@ def audit_log():
         object_types=_distinct(AuditEntry.object_type),
         actions=_distinct(AuditEntry.action),
         show_value=show_value,
+        is_money=is_money,
         short=SHORT_VALUE,
     )
 
@@ -90,4 +94,5 @@ def audit_entry(entry_id: int):
         fields=fields,
         changed=set(entry.changed_fields),
         show_value=show_value,
+        is_money=is_money,
     )

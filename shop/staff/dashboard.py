@@ -11,8 +11,8 @@ from shop.catalog.models import Product, Variant
 from shop.checkout.models import Order
 from shop.checkout.states import REFUNDABLE
 from shop.content.models import Article
-from shop.database import utcnow
 from shop.extensions import db
+from shop.localtime import from_shop_time, shop_today
 from shop.staff.base import bp
 
 LOW_STOCK = 5
@@ -20,7 +20,8 @@ LOW_STOCK = 5
 
 @bp.get("/")
 def dashboard():
-    today = datetime.combine(utcnow().date(), time.min, tzinfo=utcnow().tzinfo)
+    # "Today" starts at midnight on the shop's clock, not at midnight UTC.
+    today = from_shop_time(datetime.combine(shop_today(), time.min))
     orders_today, revenue_today = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Order.total - Order.amount_refunded), 0)).where(
             Order.created_at >= today,

@@ -6,9 +6,10 @@ Views parse the request with these; services only ever see the plain values they
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import Form, StringField
+from wtforms import DateTimeLocalField, Form, StringField
 from wtforms.validators import DataRequired, Length, Regexp, StopValidation, ValidationError
 
+from shop.localtime import from_shop_time, shop_zone, to_shop_time
 from shop.pricing.money import format_money, parse_rupees, rupees_text
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -86,3 +87,38 @@ class RupeesField(StringField):
             raise StopValidation(self.required_message)
         if isinstance(self.data, int) and self.data > MAX_AMOUNT:
             raise ValidationError(f"The amount can be at most {format_money(MAX_AMOUNT)}.")
+
+
+class ShopTimeField(DateTimeLocalField):
+    """A date and time typed on the shop's clock (`SHOP_TIMEZONE`); `data` is UTC or None.
+
+    Stored values are shown back on the same clock, so an edit saved unchanged stays put.
+    """
+
+    FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", self.FORMATS)
+        kwargs.setdefault(
+            "invalid_value_message",
+            "Enter a date and time such as 2026-12-31 18:30 (year-month-day hours:minutes).",
+        )
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        super().process_formdata([valuelist[0].strip()])  # naive: tz is left unset
+        self.data = from_shop_time(self.data)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if not self.data:
+            return ""
+        return to_shop_time(self.data).strftime(self.format[0])
+
+    @property
+    def zone_name(self) -> str:
+        return shop_zone().key

@@ -11,6 +11,7 @@ from shop.staff import (  # noqa: F401
     audit_views,
     dashboard,
     orders,
+    pickers,
     taxonomy,
     users,
 )

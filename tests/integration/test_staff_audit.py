@@ -109,9 +109,9 @@ def test_the_audit_page_lists_newest_first_with_the_changed_values(history, admi
         '<span class="diff-after">shipped</span>'
     ) in html
     assert (
-        '<code>amount_refunded</code>: <span class="diff-before">0</span> → '
-        '<span class="diff-after">10000</span>'
-    ) in html
+        '<code>amount_refunded</code>: <span class="diff-before">₹0</span> → '
+        '<span class="diff-after">₹100</span>'
+    ) in html  # stored in paise, shown in rupees
     assert "Checked with the courier" in html and ADMIN in html
     assert f'href="/staff/orders/{history["refunded"]}"' in html
     assert f'href="/staff/users/{history["newhire"]}"' in html
@@ -195,3 +195,72 @@ def test_a_refused_write_leaves_no_audit_entry(admin, app, db, sandbox):
     assert response.status_code == 409
     assert fetch(db, number=order.number).state == "paid"
     assert listed(admin) == []
+
+
+def _entry(db, object_type: str, before: dict | None, after: dict | None) -> AuditEntry:
+    entry = AuditEntry(
+        actor_email="money@example.com",
+        action="update",
+        object_type=object_type,
+        object_id="1",
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("object_type", "before", "after", "shown"),
+    [
+        (
+            "variant",
+            {"price": 71900, "stock": 5},
+            {"price": 34950, "stock": 4},
+            ["₹719", "₹349.50"],
+        ),
+        ("variant", {"mrp": 123456700}, {"mrp": 123456800}, ["₹12,34,567", "₹12,34,568"]),
+        (
+            "shipping_rate",
+            {"fee": 4900, "free_from": None},
+            {"fee": 0, "free_from": 49900},
+            ["₹49", "₹0", "₹499", "null"],
+        ),
+        (
+            "coupon",
+            {"kind": "fixed", "value": 5000},
+            {"kind": "percent", "value": 15},
+            ["₹50", ">15<"],
+        ),
+        (
+            "sale",
+            {"kind": "percent", "value": 10},
+            {"kind": "fixed", "value": 2550},
+            [">10<", "₹25.50"],
+        ),
+        (
+            "coupon",
+            {"min_subtotal": 0, "max_discount": 20000},
+            {"min_subtotal": 99900, "max_discount": None},
+            ["₹0", "₹999", "₹200"],
+        ),
+    ],
+)
+def test_money_in_the_audit_log_is_shown_in_rupees(admin, db, object_type, before, after, shown):
+    entry = _entry(db, object_type, before, after)
+    for page in (f"/staff/audit/{entry.id}", f"/staff/audit/?object_type={object_type}"):
+        html = admin.get(page).get_data(as_text=True)
+        for text in shown:
+            assert text in html, (page, text)
+    detail = admin.get(f"/staff/audit/{entry.id}").get_data(as_text=True)
+    for values in (before, after):
+        for key, value in values.items():
+            if isinstance(value, int) and value >= 1000:  # no raw paise left anywhere
+                assert f">{value}<" not in detail, key
+
+
+def test_counts_and_percentages_stay_plain_numbers(admin, db):
+    entry = _entry(db, "variant", {"stock": 12000, "position": 1}, {"stock": 11000, "position": 2})
+    html = admin.get(f"/staff/audit/{entry.id}").get_data(as_text=True)
+    assert ">12000<" in html and ">11000<" in html and "₹" not in html.split("<main")[-1]

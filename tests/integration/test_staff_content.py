@@ -211,7 +211,7 @@ def _future() -> str:
         ({"last_reviewed": "FUTURE"}, "cannot be in the future"),
         ({"condition_id": "9999"}, "Not a valid choice"),
         ({"reviewer_id": "abc"}, "Invalid Choice"),
-        ({"related": "9999"}, "not a valid choice"),
+        ({"related": "no-such-article"}, "No article has the slug: no-such-article."),
         ({"slug": "taken"}, "Another article already uses this slug."),
     ],
 )

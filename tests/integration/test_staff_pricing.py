@@ -106,7 +106,8 @@ def test_a_sale_on_a_category_changes_the_storefront_price(staff, db):
 
     sale = db.session.scalar(select(Sale))
     assert (sale.kind, sale.value, sale.active) == ("fixed", 10000, True)
-    assert sale.starts_at == datetime(2026, 1, 1, tzinfo=UTC)  # typed times are UTC
+    # Typed on the shop's clock (Asia/Kolkata, UTC+5:30 by default), stored in UTC.
+    assert sale.starts_at == datetime(2025, 12, 31, 18, 30, tzinfo=UTC)
     assert [c.slug for c in sale.categories] == ["pain-relief"] and sale.products == []
 
     page = staff.get("/products/joint-capsule").get_data(as_text=True)
@@ -194,7 +195,9 @@ def test_a_switched_off_sale_does_not_change_prices(staff, db):
         ({"name": ""}, "Enter a name for the sale."),
         ({"starts_at": "2026-05-01T00:00", "ends_at": "2026-04-01T00:00"}, "after the start"),
         ({"starts_at": "2026-05-01T00:00", "ends_at": "2026-05-01T00:00"}, "after the start"),
-        ({"starts_at": "tomorrow"}, "Not a valid datetime"),
+        ({"starts_at": "tomorrow"}, "Enter a date and time such as"),
+        ({"starts_at": "2026-02-30T10:00"}, "Enter a date and time such as"),
+        ({"ends_at": "31/12/2026 10:00"}, "Enter a date and time such as"),
         ({"products": "joint-capsule no-such-thing"}, "No product has the slug: no-such-thing."),
         ({"products": "", "categories": None}, "at least one category or product"),
         ({"categories": "9999"}, "not a valid choice"),
@@ -389,7 +392,11 @@ def test_saving_demo_pricing_unchanged_writes_nothing(staff, db):
         data={
             "csrf_token": staff.token,
             **sale_fields(
-                name=sale.name, value="15", starts_at="2026-01-01T00:00", ends_at="2030-01-01T00:00"
+                # The demo sale runs from midnight UTC: 05:30 on the shop's clock (India).
+                name=sale.name,
+                value="15",
+                starts_at="2026-01-01T05:30",
+                ends_at="2030-01-01T05:30",
             ),
             "categories": [str(c.id) for c in sale.categories],
         },

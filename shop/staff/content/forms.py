@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+import re
+from datetime import date
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -28,14 +29,11 @@ from wtforms.validators import (
 
 from shop.content.models import Article, Condition, Doctor
 from shop.content.rendering import SLUG_PATTERN
-from shop.database import utcnow
 from shop.extensions import db
+from shop.localtime import shop_today
 from shop.staff.fields import MULTI_HINT, clean
 
-# Reviewers work to the Indian calendar: a date is "in the future" only once it is after
-# today in India (UTC+5:30, no daylight saving), so nobody there is refused today's date.
-INDIA = timezone(timedelta(hours=5, minutes=30), "IST")
-
+MAX_RELATED = 50
 SLUG_RULE = Regexp(
     rf"^{SLUG_PATTERN}\Z",
     message="Use lower-case letters, digits and single hyphens, such as muscle-cramps.",
@@ -72,7 +70,63 @@ def _optional_id(value) -> int | None:
 
 
 def today_in_india() -> date:
-    return utcnow().astimezone(INDIA).date()
+    """Today on the shop's calendar (`SHOP_TIMEZONE`, India by default).
+
+    A last-reviewed date is "in the future" only once it is after today where the shop
+    is, so a reviewer there is never refused today's date.
+    """
+    return shop_today()
+
+
+def split_slugs(values) -> list[str]:
+    """Slugs typed into one or more boxes, split on commas and spaces, repeats dropped."""
+    words = (w for value in values for w in re.split(r"[\s,]+", value or "") if w)
+    return list(dict.fromkeys(words))
+
+
+def _number(text: str) -> bool:
+    """A plain id (ASCII digits, small enough for an integer column)."""
+    return text.isascii() and text.isdigit() and len(text) < 10
+
+
+class ArticleSlugsField(StringField):
+    """Articles named by slug (the picker fills it); `data` is their ids, in that order.
+
+    A number that names no slug but an article's id is taken as that article, so forms
+    posted by the older multi-select keep working.
+    """
+
+    own_id: int | None = None
+
+    def process_formdata(self, valuelist) -> None:
+        self.typed = split_slugs(valuelist)
+        self.data = []
+
+    def process_data(self, value) -> None:
+        self.typed = list(value or [])
+        self.data = []
+
+    def _value(self) -> str:
+        return ", ".join(getattr(self, "typed", []))
+
+    def pre_validate(self, form) -> None:
+        if len(self.typed) > MAX_RELATED:
+            raise ValidationError(f"Name at most {MAX_RELATED} related articles.")
+        rows = db.session.execute(
+            select(Article.slug, Article.id).where(Article.slug.in_(self.typed))
+        )
+        by_slug = {slug: article_id for slug, article_id in rows}
+        numbers = [int(t) for t in self.typed if t not in by_slug and _number(t)]
+        by_id = set(db.session.scalars(select(Article.id).where(Article.id.in_(numbers))))
+        unknown = [
+            t for t in self.typed if t not in by_slug and not (_number(t) and int(t) in by_id)
+        ]
+        if unknown:
+            raise ValidationError("No article has the slug: " + ", ".join(unknown) + ".")
+        ids = [by_slug[t] if t in by_slug else int(t) for t in self.typed]
+        if self.own_id is not None and self.own_id in ids:
+            raise ValidationError("An article cannot be its own related article.")
+        self.data = list(dict.fromkeys(ids))
 
 
 class ArticleForm(FlaskForm):
@@ -100,11 +154,9 @@ class ArticleForm(FlaskForm):
         validators=[Optional()],
         description="The date the reviewer last checked the article; not in the future.",
     )
-    related = SelectMultipleField(
+    related = ArticleSlugsField(
         "Related articles (Read more)",
-        coerce=int,
-        description=MULTI_HINT,
-        render_kw={"size": 8},
+        description="Article slugs, separated by commas, such as muscle-cramps, back-pain.",
     )
     body = TextAreaField(
         "Body (Markdown)",
@@ -137,18 +189,13 @@ def article_form(article: Article | None, *, formdata=True) -> ArticleForm:
     data = None
     if article is not None:
         data = {name: getattr(article, name) for name in ARTICLE_FIELDS}
-        data["related"] = [a.id for a in article.related]
+        data["related"] = [a.slug for a in article.related]
     form = ArticleForm(data=data) if formdata else ArticleForm(formdata=None, data=data)
+    form.related.own_id = article.id if article is not None else None
     form.condition_id.choices = [NONE_CHOICE] + condition_choices()
     form.reviewer_id.choices = [NONE_CHOICE] + [
         SelectChoice(d.id, d.name if d.active else f"{d.name} (inactive)")
         for d in db.session.scalars(select(Doctor).order_by(Doctor.name))
-    ]
-    others = select(Article.id, Article.title, Article.slug).order_by(Article.title)
-    if article is not None:
-        others = others.where(Article.id != article.id)
-    form.related.choices = [
-        SelectChoice(i, f"{title} ({slug})") for i, title, slug in db.session.execute(others)
     ]
     return form
 

@@ -1,16 +1,14 @@
-"""The sale, coupon and shipping forms: amounts typed in rupees, times in UTC."""
+"""The sale, coupon and shipping forms: amounts typed in rupees, times on the shop's clock."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -32,11 +30,10 @@ from shop.catalog.models import Category, Product
 from shop.discounts.models import Coupon, Sale
 from shop.extensions import db
 from shop.pricing.money import format_money, parse_rupees, rupees_text
-from shop.staff.fields import MAX_AMOUNT, MULTI_HINT, RupeesField, clean, strip
+from shop.staff.fields import MAX_AMOUNT, MULTI_HINT, RupeesField, ShopTimeField, clean, strip
 
 MAX_COUNT = 1_000_000_000
 MAX_TARGET_PRODUCTS = 500
-TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 KIND_CHOICES = [
     SelectChoice("percent", "Percent off"),
     SelectChoice("fixed", "Fixed amount off (₹)"),
@@ -50,13 +47,11 @@ COUPON_FIELDS = (
 )
 
 
-def _time_field(label: str) -> DateTimeLocalField:
-    return DateTimeLocalField(
+def _time_field(label: str) -> ShopTimeField:
+    return ShopTimeField(
         label,
         validators=[Optional()],
-        format=TIME_FORMATS,
-        tz=UTC,
-        description="In UTC (India is UTC+5:30). Leave empty for no limit.",
+        description="On the shop's clock (the zone is named above). Empty for no limit.",
     )
 
 
@@ -74,8 +69,8 @@ class DiscountForm(FlaskForm):
         filters=[strip],
         description="Percent: a whole number from 1 to 100. Fixed: rupees, such as 50 or 49.50.",
     )
-    starts_at = _time_field("Starts (UTC)")
-    ends_at = _time_field("Ends (UTC)")
+    starts_at = _time_field("Starts")
+    ends_at = _time_field("Ends")
     products = TextAreaField(
         "Products",
         filters=[clean],
