@@ -25,7 +25,7 @@ def article_list():
         ensure_page_exists(page)
         return render_template("content/article_list.html", page=page)
 
-    return cached_page(render)
+    return cached_page(render, ("page",))
 
 
 @bp.get("/articles/<slug>")
