@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, g
 from sqlalchemy import Select, func, literal, select
@@ -28,6 +29,7 @@ PER_PAGE = 24
 SORTS = ("relevance", "price_asc", "price_desc", "discount", "newest")
 PRICE_SORTS = ("price_asc", "price_desc", "discount")
 LIST_CAP = 10_000  # the count stops here, and no page lies past it
+CONDITION_PRODUCTS = 12  # cards on a condition page; "see all" opens the filtered list
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class ProductCard:
     percent_off: int
     in_stock: bool
     max_per_order: int
+    on_sale: bool = False  # a sale sets the price shown
+    sale_ends_at: datetime | None = None  # when that sale ends (None: no end set)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class VariantOffer:
     variant: Variant
     price: int
     percent_off: int
+    on_sale: bool = False
+    sale_ends_at: datetime | None = None
 
 
 def _sales() -> list[engine.Sale]:
@@ -67,6 +73,11 @@ def _sales() -> list[engine.Sale]:
 
 def selling_price(product: Product, variant: Variant) -> int:
     """The unit price after the best running sale (SPEC §6: sales never stack)."""
+    return sale_offer(product, variant)[0]
+
+
+def sale_offer(product: Product, variant: Variant) -> tuple[int, engine.Sale | None]:
+    """The unit price after the best running sale, and that sale (None: list price)."""
     line = engine.LineInput(
         key=variant.id,
         product_id=product.id,
@@ -76,22 +87,31 @@ def selling_price(product: Product, variant: Variant) -> int:
         quantity=1,
         gst_rate=product.gst_rate,
     )
-    price, _sale_id = engine.best_sale_price(line, _sales(), utcnow())
-    return price
+    price, sale_id = engine.best_sale_price(line, _sales(), utcnow())
+    sale = next((s for s in _sales() if s.id == sale_id), None) if sale_id else None
+    return price, sale
 
 
 def offers_for(product: Product) -> list[VariantOffer]:
     offers = []
     for variant in product.variants:
-        price = selling_price(product, variant)
-        offers.append(VariantOffer(variant, price, percent_off(variant.mrp, price)))
+        price, sale = sale_offer(product, variant)
+        offers.append(
+            VariantOffer(
+                variant,
+                price,
+                percent_off(variant.mrp, price),
+                on_sale=sale is not None,
+                sale_ends_at=sale.ends_at if sale else None,
+            )
+        )
     return offers
 
 
 def card_for(product: Product) -> ProductCard:
     variant = product.default_variant
     mrp = variant.mrp if variant else 0
-    price = selling_price(product, variant) if variant else 0
+    price, sale = sale_offer(product, variant) if variant else (0, None)
     return ProductCard(
         id=product.id,
         slug=product.slug,
@@ -106,6 +126,8 @@ def card_for(product: Product) -> ProductCard:
         percent_off=percent_off(mrp, price),
         in_stock=bool(variant and variant.stock > 0),
         max_per_order=product.max_per_order,
+        on_sale=sale is not None,
+        sale_ends_at=sale.ends_at if sale else None,
     )
 
 
@@ -137,12 +159,25 @@ def featured_products(limit: int) -> list[ProductCard]:
     return [card_for(p) for p in db.session.scalars(stmt).unique()]
 
 
-def condition_products(condition_id: int) -> list[ProductCard]:
+def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> list[ProductCard]:
+    """The condition page's selection: best sellers first (units in paid orders), then
+    the best discount; one query whatever the condition holds. Up to `limit` + 1 cards
+    come back, so the page knows whether to link to the whole list."""
+    from shop.checkout.models import Order, OrderLine
+
+    sold = (
+        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        .join(Variant, Variant.id == OrderLine.variant_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Variant.product_id == Product.id, Order.paid_at.is_not(None))
+        .scalar_subquery()
+    )
     stmt = _with_card_data(
         select(Product)
         .join(product_conditions, product_conditions.c.product_id == Product.id)
         .where(product_conditions.c.condition_id == condition_id, Product.active.is_(True))
-        .order_by(Product.name)
+        .order_by(sold.desc(), Product.sort_discount.desc(), Product.id.desc())
+        .limit(limit + 1)
     )
     return [card_for(p) for p in db.session.scalars(stmt).unique()]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, send_from_directory
 
@@ -18,6 +20,16 @@ from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
 bp = Blueprint("catalog", __name__)
 WEEK = 7 * 24 * 3600
 LIST_PARAMS = ("q", "category", "condition", "sort", "page")  # what the list reads
+
+
+INDIA = ZoneInfo("Asia/Kolkata")
+
+
+@bp.app_template_filter("sale_end")
+def sale_end(when: datetime) -> str:
+    """A sale's end as shoppers read it: the date in India, e.g. "5 Dec"."""
+    local = when.astimezone(INDIA)
+    return f"{local.day} {local:%b}"
 
 
 @bp.get("/products/")
