@@ -225,6 +225,10 @@ def generate(
         rows.high_stock = high_stock
         with db.engine.begin() as conn:
             rows.load(conn, catalogue)
+        from shop.catalog.prices import refresh_effective_prices
+
+        refresh_effective_prices(db.session)  # the list's stored sort prices, in SQL
+        db.session.commit()
         catalogue.search_index = _rebuild_search_index(db)
         from shop.delivery.service import seed_zones
 

@@ -6,6 +6,12 @@ messages and the CSRF token inside add-to-cart forms. We render such a page once
 markers in place of those pieces, keep the HTML in a small per-process LRU, and fill the
 markers on every request.
 
+Memory: the LRU holds pages as UTF-8 bytes and is bounded by bytes
+(`SHOP_PAGE_CACHE_MB` per process, 64 by default), not by a count of entries, so large
+pages cannot add up past the budget. Keys are the path plus only the query parameters
+each page declares (`cached_page(render, params)`): tracking tags and made-up parameters
+share the plain URL's entry.
+
 Freshness: every cached page is keyed by the *content version*, a counter in the
 database that a flush touching any model marked `invalidates_pages = True` bumps in the
 same transaction. A process reads the counter at most once every
@@ -25,7 +31,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from flask import (
     Flask,
@@ -41,7 +48,7 @@ from flask import session as flask_session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, event, text, update
+from sqlalchemy import String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db
@@ -63,60 +70,101 @@ class SiteVersion(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
-class PageCache:
-    """A bounded, thread-safe LRU of rendered pages with expiry times."""
+ENTRY_OVERHEAD = 256  # bytes counted per entry on top of the page: key, tuple, expiry
 
-    def __init__(self, max_entries: int = 512) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+
+class PageCache:
+    """A thread-safe LRU of rendered pages (UTF-8 bytes) with expiry times, bounded by
+    the bytes it holds: the least recently used pages go first once `max_bytes` is
+    passed, and a page bigger than the whole budget is never stored."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def _size(key: tuple, data: bytes) -> int:
+        return len(data) + len(repr(key)) + ENTRY_OVERHEAD
+
+    def _drop(self, key: tuple) -> None:
+        _expires, data = self._entries.pop(key)
+        self.bytes -= self._size(key, data)
 
     def get(self, key: tuple) -> str | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            expires, html = entry
+            expires, data = entry
             if expires < time.monotonic():
-                del self._entries[key]
+                self._drop(key)
                 return None
             self._entries.move_to_end(key)
-            return html
+        return data.decode()
 
     def put(self, key: tuple, html: str, ttl: float) -> None:
+        data = html.encode()
+        size = self._size(key, data)
+        if size > self.max_bytes:
+            return
         with self._lock:
-            self._entries[key] = (time.monotonic() + ttl, html)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (time.monotonic() + ttl, data)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.bytes = 0
 
 
-_VERSION_SQL = text("SELECT value FROM site_versions WHERE name = 'content'")
+def _versions() -> tuple[int, datetime | None]:
+    """The content version (0 before the first bump) and when stored sort prices go
+    stale (`shop.catalog.prices`), in one statement."""
+    from shop.catalog.models import PriceSchedule
+
+    row = db.session.execute(
+        select(
+            select(SiteVersion.value).where(SiteVersion.name == CONTENT).scalar_subquery(),
+            select(PriceSchedule.due_at).where(PriceSchedule.id == 1).scalar_subquery(),
+        )
+    ).one()
+    return row[0] or 0, row[1]
 
 
 def content_version() -> int:
     """Read the content version (0 before the first bump)."""
-    return db.session.execute(_VERSION_SQL).scalar() or 0
+    return _versions()[0]
 
 
 class VersionMemo:
-    """The content version as last read, reused for up to `seconds`."""
+    """The content version (and the sort prices' due time) as last read, reused for up
+    to `seconds`."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._value: int | None = None
+        self._prices_due: datetime | None = None
         self._read_at = 0.0
 
     def get(self) -> int:
         now = time.monotonic()
         if self._value is None or now - self._read_at > self.seconds:
-            self._value = content_version()
+            self._value, self._prices_due = _versions()
             self._read_at = now
         return self._value
+
+    def prices_due(self) -> datetime | None:
+        self.get()
+        return self._prices_due
 
     def forget(self) -> None:
         self._value = None
@@ -166,7 +214,7 @@ def _nothing_bumped(session: Session) -> None:
 
 
 def init_page_cache(app: Flask) -> None:
-    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_ENTRIES", 512))
+    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_BYTES", 64 * 1024 * 1024))
     app.extensions["content_version"] = VersionMemo(app.config.get("CONTENT_VERSION_SECONDS", 1.0))
     app.extensions["anonymous_headers"] = {}
     app.jinja_env.globals["csrf_field"] = csrf_field
@@ -205,18 +253,31 @@ def page_slot(name: str) -> Markup:
     return Markup(render_template(f"_partials/{name}.html"))
 
 
-def cached_page(render: Callable[[], str]) -> str:
+def page_key(params: Sequence[str]) -> tuple:
+    """This request's cache key: the path and only the query parameters the page uses.
+
+    Tracking tags (`utm_*`, `gclid`, `fbclid`, `msclkid`, …) and anything else a page
+    does not read are left out, so they neither add entries nor miss the cache. A
+    parameter given twice counts with its first value, the one `request.args.get` reads.
+    """
+    args = request.args
+    return (request.path, tuple((name, args.get(name)) for name in sorted(params) if name in args))
+
+
+def cached_page(render: Callable[[], str], params: Sequence[str] = ()) -> str:
     """Return the page for this URL from the cache, rendering it when missing or stale.
 
     `render` must produce the whole page through templates extending base.html; it may
     raise an HTTPException (404, 400), which is never cached. While it runs, the page
     is shared by every visitor, so the contract is enforced (see `PageContract`).
+    `params` names every query parameter the page reads (see `page_key`); one it reads
+    without naming it here would be served from another URL's entry.
     """
     ttl = current_app.config["PAGE_CACHE_SECONDS"]
     if ttl <= 0:
         return render()
     cache: PageCache = current_app.extensions["page_cache"]
-    key = (request.full_path, current_app.extensions["content_version"].get())
+    key = (*page_key(params), current_app.extensions["content_version"].get())
     html = cache.get(key)
     if html is None:
         with PageContract() as contract:

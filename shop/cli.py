@@ -162,6 +162,26 @@ def expire_orders_command() -> None:
         click.echo(f"Kept {len(kept)} review(s) Stripe could not release yet{listed(kept)}")
 
 
+@click.command("refresh-prices")
+@click.option("--all", "everything", is_flag=True, help="Recompute every product, not only due.")
+def refresh_prices_command(everything: bool) -> None:
+    """Bring the product list's stored sort prices up to date (cron: every minute).
+
+    Without --all only the products of sales that started or ended since the last
+    catch-up are recomputed; --all does the whole catalogue (after a bulk load).
+    """
+    from shop.catalog import prices
+
+    if everything:
+        count = prices.refresh_effective_prices(db.session)
+        db.session.commit()
+        click.echo(f"Recomputed the sort prices of {count} product(s).")
+        return
+    done = prices.catch_up(db.session)
+    db.session.commit()
+    click.echo("Caught up with sales that started or ended." if done else "Nothing was due.")
+
+
 @click.command("deliver-mail")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (cron, tests).")
 @click.option(
@@ -190,3 +210,4 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(rebuild_search_command)
+    app.cli.add_command(refresh_prices_command)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shop.localtime import DEFAULT_ZONE, UnknownZone, load_zone
+from shop.pricing.rounding import parse_rounding
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and tests
 
@@ -107,6 +108,10 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "ARGON2_MEMORY_COST": 65536,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PAGE_CACHE_SECONDS": int(environ.get("SHOP_PAGE_CACHE_SECONDS", "30")),
+        # Byte budget of the rendered-page cache, per process (`shop.cache.PageCache`).
+        "PAGE_CACHE_BYTES": _count(environ, "SHOP_PAGE_CACHE_MB", 64) * 1024 * 1024,
+        # Sale prices are rounded down to this step (`shop.pricing.rounding`).
+        "SHOP_SALE_ROUNDING": environ.get("SHOP_SALE_ROUNDING", "rupee"),
         # Uploaded images: local disk (default) or an S3-compatible bucket (shop/storage.py).
         "SHOP_STORAGE": environ.get("SHOP_STORAGE", "local").strip().lower() or "local",
         "SHOP_UPLOADS_FOLDER": environ.get("SHOP_UPLOADS_FOLDER") or None,
@@ -155,6 +160,10 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
         raise ConfigError("SHOP_STORAGE must be local or s3.")
     if config.get("SHOP_STORAGE") == "s3" and not config.get("SHOP_S3_BUCKET"):
         raise ConfigError("SHOP_S3_BUCKET is required when SHOP_STORAGE=s3.")
+    try:
+        parse_rounding(str(config.get("SHOP_SALE_ROUNDING", "rupee")))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_WEBHOOK_SECRET"):
         raise ConfigError("STRIPE_WEBHOOK_SECRET is required whenever STRIPE_SECRET_KEY is set.")
     if not config.get("STRIPE_SECRET_KEY") and not (

@@ -21,6 +21,7 @@ class Page(Generic[T]):
     number: int
     per_page: int
     total: int
+    more: bool = False  # the count stopped at `total`: there are more than that
 
     @property
     def pages(self) -> int:

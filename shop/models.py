@@ -3,7 +3,8 @@
 from shop.accounts.models import User
 from shop.cache import SiteVersion
 from shop.cart.models import Cart, CartLine
-from shop.catalog.models import Category, Product, ProductImage, Variant
+from shop.catalog import prices  # noqa: F401 - registers the sort-price flush hook
+from shop.catalog.models import Category, PriceSchedule, Product, ProductImage, Variant
 from shop.checkout.models import CustomerLock, Order, OrderEvent, OrderLine
 from shop.content.models import Article, Condition, Doctor
 from shop.delivery.models import Address, DeliveryZone, OrderDelivery
@@ -42,6 +43,7 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "OutboxMessage",
+    "PriceSchedule",
     "Product",
     "ProcessedEvent",
     "Prescription",

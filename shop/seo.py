@@ -23,7 +23,7 @@ from shop.storage import image_url
 CONTEXT = "https://schema.org"
 SITE_NAME = "Remedy Shop"
 # Query parameters that name a different page; anything else (utm_*, gclid, typos) does not.
-CANONICAL_PARAMS = ("category", "page", "q")
+CANONICAL_PARAMS = ("category", "condition", "page", "q")
 STOCK = {True: "https://schema.org/InStock", False: "https://schema.org/OutOfStock"}
 
 

@@ -56,7 +56,9 @@ class CartLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
-    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variants.id", ondelete="CASCADE"), index=True
+    )
     quantity: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(160))  # article slug the line came from
     price_seen: Mapped[int] = mapped_column(Integer)  # unit price (paise) last shown

@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -29,6 +30,7 @@ product_conditions = Table(
     db.metadata,
     Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
     Column("condition_id", ForeignKey("conditions.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_product_conditions_condition_id", "condition_id"),
 )
 
 
@@ -62,6 +64,11 @@ class Product(db.Model):
             "AND limit_quantity >= 1 AND limit_days BETWEEN 1 AND 366)",
             name="purchase_limit",
         ),
+        # The list's sorts walk these (see `shop.catalog.prices`); the name one serves staff.
+        Index("ix_products_active_sort_price", "active", "sort_price", "id"),
+        Index("ix_products_active_sort_discount", "active", "sort_discount", "id"),
+        Index("ix_products_active_created", "active", "created_at", "id"),
+        Index("ix_products_name", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +93,11 @@ class Product(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Sort keys only, kept by `shop.catalog.prices.refresh_effective_prices`: the lowest
+    # price a shopper pays for any variant now (sale included), and the best discount in
+    # hundredths of a percent. Shown and charged prices are always computed afresh.
+    sort_price: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sort_discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     category: Mapped[Category] = relationship(back_populates="products")
     variants: Mapped[list[Variant]] = relationship(
@@ -180,3 +192,14 @@ class ProductImage(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+
+class PriceSchedule(db.Model):
+    """One row: when the stored sort prices were last brought up to date with the clock,
+    and the next time a sale starts or ends (when they go stale again)."""
+
+    __tablename__ = "price_schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

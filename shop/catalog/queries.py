@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
+from flask import current_app, g
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.catalog.models import Category, Product, ProductImage, Variant
+from shop.catalog import prices
+from shop.catalog.models import Category, Product, ProductImage, Variant, product_conditions
+from shop.catalog.prices import effective_price_sql  # noqa: F401 - re-exported
 from shop.catalog.search import product_matches
 from shop.database import utcnow
 from shop.discounts.service import active_sales
@@ -25,6 +27,9 @@ from shop.pricing.money import percent_off
 
 PER_PAGE = 24
 SORTS = ("relevance", "price_asc", "price_desc", "discount", "newest")
+PRICE_SORTS = ("price_asc", "price_desc", "discount")
+LIST_CAP = 10_000  # the count stops here, and no page lies past it
+CONDITION_PRODUCTS = 12  # cards on a condition page; "see all" opens the filtered list
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class ProductCard:
     in_stock: bool
     max_per_order: int
     prescription_required: bool = False
+    on_sale: bool = False  # a sale sets the price shown
+    sale_ends_at: datetime | None = None  # when that sale ends (None: no end set)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class VariantOffer:
     variant: Variant
     price: int
     percent_off: int
+    on_sale: bool = False
+    sale_ends_at: datetime | None = None
 
 
 def _sales() -> list[engine.Sale]:
@@ -65,6 +74,11 @@ def _sales() -> list[engine.Sale]:
 
 def selling_price(product: Product, variant: Variant) -> int:
     """The unit price after the best running sale (SPEC §6: sales never stack)."""
+    return sale_offer(product, variant)[0]
+
+
+def sale_offer(product: Product, variant: Variant) -> tuple[int, engine.Sale | None]:
+    """The unit price after the best running sale, and that sale (None: list price)."""
     line = engine.LineInput(
         key=variant.id,
         product_id=product.id,
@@ -74,22 +88,31 @@ def selling_price(product: Product, variant: Variant) -> int:
         quantity=1,
         gst_rate=product.gst_rate,
     )
-    price, _sale_id = engine.best_sale_price(line, _sales(), utcnow())
-    return price
+    price, sale_id = engine.best_sale_price(line, _sales(), utcnow())
+    sale = next((s for s in _sales() if s.id == sale_id), None) if sale_id else None
+    return price, sale
 
 
 def offers_for(product: Product) -> list[VariantOffer]:
     offers = []
     for variant in product.variants:
-        price = selling_price(product, variant)
-        offers.append(VariantOffer(variant, price, percent_off(variant.mrp, price)))
+        price, sale = sale_offer(product, variant)
+        offers.append(
+            VariantOffer(
+                variant,
+                price,
+                percent_off(variant.mrp, price),
+                on_sale=sale is not None,
+                sale_ends_at=sale.ends_at if sale else None,
+            )
+        )
     return offers
 
 
 def card_for(product: Product) -> ProductCard:
     variant = product.default_variant
     mrp = variant.mrp if variant else 0
-    price = selling_price(product, variant) if variant else 0
+    price, sale = sale_offer(product, variant) if variant else (0, None)
     return ProductCard(
         id=product.id,
         slug=product.slug,
@@ -105,6 +128,8 @@ def card_for(product: Product) -> ProductCard:
         in_stock=bool(variant and variant.stock > 0),
         max_per_order=product.max_per_order,
         prescription_required=product.prescription_required,
+        on_sale=sale is not None,
+        sale_ends_at=sale.ends_at if sale else None,
     )
 
 
@@ -136,14 +161,25 @@ def featured_products(limit: int) -> list[ProductCard]:
     return [card_for(p) for p in db.session.scalars(stmt).unique()]
 
 
-def condition_products(condition_id: int) -> list[ProductCard]:
-    from shop.catalog.models import product_conditions
+def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> list[ProductCard]:
+    """The condition page's selection: best sellers first (units in paid orders), then
+    the best discount; one query whatever the condition holds. Up to `limit` + 1 cards
+    come back, so the page knows whether to link to the whole list."""
+    from shop.checkout.models import Order, OrderLine
 
+    sold = (
+        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        .join(Variant, Variant.id == OrderLine.variant_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Variant.product_id == Product.id, Order.paid_at.is_not(None))
+        .scalar_subquery()
+    )
     stmt = _with_card_data(
         select(Product)
         .join(product_conditions, product_conditions.c.product_id == Product.id)
         .where(product_conditions.c.condition_id == condition_id, Product.active.is_(True))
-        .order_by(Product.name)
+        .order_by(sold.desc(), Product.sort_discount.desc(), Product.id.desc())
+        .limit(limit + 1)
     )
     return [card_for(p) for p in db.session.scalars(stmt).unique()]
 
@@ -157,20 +193,29 @@ def category_by_slug(slug: str) -> Category | None:
 
 
 def list_products(
-    *, q: str = "", category: Category | None = None, sort: str = "relevance", page: int = 1
+    *,
+    q: str = "",
+    category: Category | None = None,
+    condition_id: int | None = None,
+    sort: str = "relevance",
+    page: int = 1,
 ) -> Page[ProductCard]:
-    """One page of active products: count, ids in order, then the cards."""
-    # Sort by what the shopper pays: each variant's price after the best running sale.
-    paid = effective_price_sql(_sales(), utcnow())
-    min_price = select(func.min(paid)).where(Variant.product_id == Product.id).scalar_subquery()
-    best_discount = (
-        select(func.max((Variant.mrp - paid) * 10000 / Variant.mrp))
-        .where(Variant.product_id == Product.id)
-        .scalar_subquery()
-    )
+    """One page of active products: a capped count, ids in order, then the cards.
+
+    Price and discount sorts read the stored sort keys (`shop.catalog.prices`) through
+    `(active, key, id)` indexes, so every sort is an index walk; the count stops at
+    `LIST_CAP` and no page lies past it (a shopper narrows the list instead), so a deep
+    page never skips more than `LIST_CAP` rows.
+    """
+    if sort in PRICE_SORTS:
+        ensure_prices_current()
     stmt = select(Product.id).where(Product.active.is_(True))
     if category is not None:
         stmt = stmt.where(Product.category_id == category.id)
+    if condition_id is not None:
+        stmt = stmt.join(product_conditions, product_conditions.c.product_id == Product.id).where(
+            product_conditions.c.condition_id == condition_id
+        )
     rank = None
     if q:
         # Filters go inside the search so its cap of MAX_MATCHES applies after them.
@@ -179,18 +224,18 @@ def list_products(
         )
         stmt = stmt.join(matches, matches.c.product_id == Product.id)
         rank = matches.c.rank
+    newest = [Product.created_at.desc(), Product.id.desc()]
     order = {
-        "price_asc": [min_price.asc()],
-        "price_desc": [min_price.desc()],
-        "discount": [best_discount.desc()],
-        "newest": [Product.created_at.desc()],
-        "relevance": [rank.asc()] if rank is not None else [Product.created_at.desc()],
+        "price_asc": [Product.sort_price.asc(), Product.id.asc()],
+        "price_desc": [Product.sort_price.desc(), Product.id.desc()],
+        "discount": [Product.sort_discount.desc(), Product.id.desc()],
+        "newest": newest,
+        "relevance": [rank.asc(), Product.id.desc()] if rank is not None else newest,
     }[sort]
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    counted = stmt.with_only_columns(literal(1)).limit(LIST_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted))
     ids = list(
-        db.session.scalars(
-            stmt.order_by(*order, Product.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-        )
+        db.session.scalars(stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
     )
     products = {
         p.id: p
@@ -199,39 +244,28 @@ def list_products(
         ).unique()
     }
     cards = [card_for(products[i]) for i in ids if i in products]
-    return Page(items=cards, number=page, per_page=PER_PAGE, total=total)
+    return Page(
+        items=cards,
+        number=page,
+        per_page=PER_PAGE,
+        total=min(total, LIST_CAP),
+        more=total > LIST_CAP,
+    )
 
 
-def effective_price_sql(sales: Sequence[engine.Sale], now: datetime) -> ColumnElement[int]:
-    """`Variant.price` after the best sale running at `now`, as SQL (SPEC §6).
+def ensure_prices_current() -> None:
+    """Catch the stored sort prices up with a sale that started or ended (rarely runs).
 
-    The same rule as `engine.best_sale_price`, for ORDER BY: each running sale applied
-    alone to the list price (percent rounded half up to the paisa, never below 0) and the
-    lowest result kept. Correlates with `Product` (for its category) and `Variant`.
+    The due time comes with the content version the page cache reads anyway, so on
+    most requests this costs no query.
     """
-    price = Variant.price
-    candidates: list[ColumnElement[int]] = [price]
-    for sale in sales:
-        if not (sale.starts_at is None or sale.starts_at <= now):
-            continue
-        if not (sale.ends_at is None or now < sale.ends_at):
-            continue
-        targets = []
-        if sale.product_ids:
-            targets.append(Variant.product_id.in_(sorted(sale.product_ids)))
-        if sale.category_ids:
-            targets.append(Product.category_id.in_(sorted(sale.category_ids)))
-        if not targets:
-            continue
-        # percent: price × value / 100 rounded half up to the paisa, in integer division
-        off = (price * sale.value + 50) // 100 if sale.kind == "percent" else literal(sale.value)
-        reduced = case((price - off < 0, 0), else_=price - off)
-        candidates.append(case((or_(*targets), reduced), else_=price))
-    if len(candidates) == 1:
-        return price
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.least(*candidates)
-    return func.min(*candidates)  # SQLite's scalar min() of several arguments
+    memo = current_app.extensions["content_version"]
+    due = memo.prices_due()
+    if due is None or due > utcnow():
+        return
+    prices.catch_up(db.session)
+    db.session.commit()
+    memo.forget()
 
 
 def product_by_slug(slug: str) -> Product | None:

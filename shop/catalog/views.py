@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, send_from_directory
 
@@ -17,6 +19,17 @@ from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
 
 bp = Blueprint("catalog", __name__)
 WEEK = 7 * 24 * 3600
+LIST_PARAMS = ("q", "category", "condition", "sort", "page")  # what the list reads
+
+
+INDIA = ZoneInfo("Asia/Kolkata")
+
+
+@bp.app_template_filter("sale_end")
+def sale_end(when: datetime) -> str:
+    """A sale's end as shoppers read it: the date in India, e.g. "5 Dec"."""
+    local = when.astimezone(INDIA)
+    return f"{local.day} {local:%b}"
 
 
 @bp.get("/products/")
@@ -25,14 +38,25 @@ def product_list():
     sort = choice_arg("sort", queries.SORTS, "relevance")
     number = page_arg()
     category_slug = query_arg("category")
+    condition_slug = query_arg("condition")
 
     def render() -> str:
-        category = None
+        category = condition = None
         if category_slug:
             category = queries.category_by_slug(category_slug)
             if category is None:
                 abort(404, description="We could not find that category.")
-        page = queries.list_products(q=q, category=category, sort=sort, page=number)
+        if condition_slug:
+            condition = content_queries.condition_by_slug(condition_slug)
+            if condition is None:
+                abort(404, description="We could not find that condition.")
+        page = queries.list_products(
+            q=q,
+            category=category,
+            condition_id=condition.id if condition is not None else None,
+            sort=sort,
+            page=number,
+        )
         ensure_page_exists(page)
         return render_template(
             "catalog/product_list.html",
@@ -41,11 +65,12 @@ def product_list():
             sort=sort,
             sorts=queries.SORTS,
             category=category,
+            condition=condition,
             categories=queries.categories(),
             search_cap=MAX_MATCHES,
         )
 
-    return cached_page(render)
+    return cached_page(render, LIST_PARAMS)
 
 
 @bp.get("/products/<slug>")
@@ -109,7 +134,7 @@ def search():
         articles = content_queries.search_articles(q) if q else []
         return render_template("search.html", q=q, products=products, articles=articles)
 
-    return cached_page(render)
+    return cached_page(render, ("q",))
 
 
 @bp.get("/uploads/<path:filename>")

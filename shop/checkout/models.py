@@ -55,7 +55,9 @@ class Order(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    cart_id: Mapped[int | None] = mapped_column(ForeignKey("carts.id", ondelete="SET NULL"))
+    cart_id: Mapped[int | None] = mapped_column(
+        ForeignKey("carts.id", ondelete="SET NULL"), index=True
+    )
     email: Mapped[str] = mapped_column(String(320), index=True)
     customer_key: Mapped[str] = mapped_column(String(330))
     # Where the order was placed from, to cap the unpaid orders one address may hold.

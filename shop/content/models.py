@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Product, product_conditions
@@ -19,6 +19,7 @@ doctor_conditions = Table(
     db.metadata,
     Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
     Column("condition_id", ForeignKey("conditions.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_doctor_conditions_condition_id", "condition_id"),
 )
 
 related_articles = Table(
@@ -26,6 +27,7 @@ related_articles = Table(
     db.metadata,
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("related_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_related_articles_related_id", "related_id"),
 )
 
 
@@ -81,7 +83,7 @@ class Article(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown with our embeds
     author: Mapped[str] = mapped_column(String(200), default="")
     condition_id: Mapped[int | None] = mapped_column(ForeignKey("conditions.id"), index=True)
-    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"), index=True)
     last_reviewed: Mapped[date | None] = mapped_column(Date)
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

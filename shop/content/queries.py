@@ -11,6 +11,8 @@ from shop.extensions import db
 from shop.listing import Page
 
 ARTICLES_PER_PAGE = 24
+CONDITION_ARTICLES = 30  # a condition page lists at most this many, newest first
+CONDITION_DOCTORS = 12
 
 
 def _published():
@@ -70,12 +72,13 @@ def article_links(slugs) -> dict[str, tuple[str, str]]:
     return {slug: title for slug, title in rows}
 
 
-def doctors_for(condition_id: int | None) -> list[Doctor]:
+def doctors_for(condition_id: int | None, limit: int = CONDITION_DOCTORS) -> list[Doctor]:
     stmt = (
         select(Doctor)
         .join(doctor_conditions, doctor_conditions.c.doctor_id == Doctor.id)
         .where(doctor_conditions.c.condition_id == condition_id, Doctor.active.is_(True))
         .order_by(Doctor.years_experience.desc(), Doctor.name)
+        .limit(limit)
     )
     return list(db.session.scalars(stmt))
 
@@ -88,8 +91,13 @@ def condition_by_slug(slug: str) -> Condition | None:
     return db.session.scalar(select(Condition).where(Condition.slug == slug))
 
 
-def condition_articles(condition_id: int) -> list[Article]:
-    stmt = _published().where(Article.condition_id == condition_id).order_by(Article.title)
+def condition_articles(condition_id: int, limit: int = CONDITION_ARTICLES) -> list[Article]:
+    stmt = (
+        _published()
+        .where(Article.condition_id == condition_id)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
     return list(db.session.scalars(stmt))
 
 

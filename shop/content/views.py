@@ -25,7 +25,7 @@ def article_list():
         ensure_page_exists(page)
         return render_template("content/article_list.html", page=page)
 
-    return cached_page(render)
+    return cached_page(render, ("page",))
 
 
 @bp.get("/articles/<slug>")
@@ -52,11 +52,14 @@ def condition(slug: str):
         item = queries.condition_by_slug(slug)
         if item is None:
             redirect_or_404("condition", slug, "We could not find that condition.")
+        products = catalog_queries.condition_products(item.id)
+        shown = catalog_queries.CONDITION_PRODUCTS
         return render_template(
             "content/condition.html",
             condition=item,
             articles=queries.condition_articles(item.id),
-            products=catalog_queries.condition_products(item.id),
+            products=products[:shown],
+            more_products=len(products) > shown,
             doctors=queries.doctors_for(item.id),
             questions=questions.for_condition(item.id),
             seo=seo.condition_page(item),

@@ -34,7 +34,9 @@ def _link_table(name: str, owner: str, target: str) -> Table:
         columns.append(
             Column(column, ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True)
         )
-    return Table(name, db.metadata, *columns)
+    # the key starts with the owner; the target needs its own index (deletes, look-ups)
+    index = Index(f"ix_{name}_{target}_id", f"{target}_id")
+    return Table(name, db.metadata, *columns, index)
 
 
 _PLURAL = {"product": "products", "category": "categories"}

@@ -24,6 +24,7 @@ from shop.discounts.models import (
 )
 from shop.extensions import db
 from shop.pricing import engine
+from shop.pricing.rounding import parse_rounding
 
 
 def _current(model, now: datetime):
@@ -43,6 +44,16 @@ def _not_ended(now: datetime):
     return (Sale.active.is_(True), or_(Sale.ends_at.is_(None), Sale.ends_at > now))
 
 
+def not_ended_sales(now: datetime) -> list[engine.Sale]:
+    """Switched-on sales running at `now` or still to start (always two queries)."""
+    return _load_sales(_not_ended(now))
+
+
+def sale_rounding() -> int:
+    """The shop's rounding step for sale prices, in paise (`SHOP_SALE_ROUNDING`)."""
+    return parse_rounding(current_app.config.get("SHOP_SALE_ROUNDING", "rupee"))
+
+
 def _load_sales(conditions) -> list[engine.Sale]:
     sales = db.session.scalars(select(Sale).where(*conditions)).all()
     running = select(Sale.id).where(*conditions)
@@ -57,6 +68,7 @@ def _load_sales(conditions) -> list[engine.Sale]:
         )
     ).all()
     targets: dict[int, dict[str, set[int]]] = {s.id: {"p": set(), "c": set()} for s in sales}
+    step = sale_rounding()
     for sale_id, kind, target_id in links:
         if sale_id in targets:
             targets[sale_id][kind].add(target_id)
@@ -69,6 +81,7 @@ def _load_sales(conditions) -> list[engine.Sale]:
             category_ids=frozenset(targets[s.id]["c"]),
             starts_at=s.starts_at,
             ends_at=s.ends_at,
+            round_to=step,
         )
         for s in sales
     ]

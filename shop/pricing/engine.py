@@ -13,6 +13,10 @@ The rules, in the order they are applied:
    to the paisa; a fixed sale takes off its value per unit. A price never goes below 0.
    Equal results keep the sale with the lower id, so the answer never depends on order.
    A sale that takes nothing off is ignored, so the line does not count as on sale.
+   The sale price is then rounded down to the shop's step (`Sale.round_to`, whole rupees
+   by default; `shop.pricing.rounding`), never above the computed price. This is the one
+   place a sale price is made: cards, product pages, the cart, checkout and the order
+   lines all take it from `best_sale_price`.
 2. **The coupon** (at most one) is checked against the lines after sales. It is refused,
    checking in this order, when it is switched off, not started, expired, used up
    overall, used up by this customer, when the order subtotal is below its minimum, or
@@ -40,6 +44,7 @@ from datetime import datetime
 from typing import Literal
 
 from shop.pricing.money import format_money, percent_off
+from shop.pricing.rounding import round_sale_price
 
 __all__ = [
     "Coupon",
@@ -75,6 +80,8 @@ class Sale:
     category_ids: frozenset[int]
     starts_at: datetime | None
     ends_at: datetime | None
+    # the shop's rounding step for sale prices, in paise (1 = none, 100 = whole rupees)
+    round_to: int = 1
 
 
 @dataclass(frozen=True)
@@ -222,9 +229,12 @@ def _is_open(starts_at: datetime | None, ends_at: datetime | None, now: datetime
 
 
 def _apply_sale(sale: Sale, price: int) -> int:
+    """The price after this sale alone, rounded down to the shop's step (see `rounding`)."""
     if sale.kind == "percent":
-        return max(price - round_half_up_div(price * sale.value, 100), 0)
-    return max(price - sale.value, 0)
+        reduced = max(price - round_half_up_div(price * sale.value, 100), 0)
+    else:
+        reduced = max(price - sale.value, 0)
+    return round_sale_price(reduced, sale.round_to)
 
 
 def best_sale_price(

@@ -60,7 +60,9 @@ class Question(db.Model):
     condition_id: Mapped[int | None] = mapped_column(ForeignKey("conditions.id"))
     age_band: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(320))  # where the answer link goes
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     emergency_signs: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

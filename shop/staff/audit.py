@@ -24,7 +24,9 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     actor_email: Mapped[str] = mapped_column(String(320), index=True)
     action: Mapped[str] = mapped_column(String(40), index=True)  # create, update, delete, …
     object_type: Mapped[str] = mapped_column(String(40), index=True)  # product, coupon, …

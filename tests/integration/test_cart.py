@@ -111,8 +111,11 @@ def test_the_demo_sale_lowers_the_gel_pack_price(client, db, demo, csrf):
     gel = variant_of(db, "hot-cold-gel-pack")
     add(client, csrf, gel.id)
     html = client.get("/cart").get_data(as_text=True)
-    expected = gel.price - (gel.price * 15 + 50) // 100
     from shop.pricing.money import format_money
+    from shop.pricing.rounding import RUPEE, round_sale_price
+
+    # 15% off, half up to the paisa, then down to the rupee (SHOP_SALE_ROUNDING)
+    expected = round_sale_price(gel.price - (gel.price * 15 + 50) // 100, RUPEE)
 
     assert total(html, "subtotal") == format_money(expected)
     product_page = client.get("/products/hot-cold-gel-pack").get_data(as_text=True)

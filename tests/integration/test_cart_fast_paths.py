@@ -123,7 +123,7 @@ def test_a_price_change_is_announced_once_then_the_view_writes_nothing(client, d
     assert "The price dropped" in first and commits.count == 1
     db.session.expire_all()
     line = db.session.scalars(select(CartLine)).one()
-    assert line.price_seen == 57520  # ₹719 less 20%
+    assert line.price_seen == 57500  # ₹719 less 20% = ₹575.20, down to the rupee
     with _Commits(db.engine) as commits:
         again = client.get("/cart").get_data(as_text=True)
     assert "The price dropped" not in again and commits.count == 0
@@ -139,7 +139,8 @@ def test_a_new_sale_reprices_the_cart_at_once(client, db):
     sale.products.append(db.session.get(Variant, variant_id).product)
     db.session.add(sale)
     db.session.commit()
-    assert 'data-total="subtotal">₹359.50<' in client.get("/cart").get_data(as_text=True)
+    # ₹359.50, down to the rupee (SHOP_SALE_ROUNDING)
+    assert 'data-total="subtotal">₹359<' in client.get("/cart").get_data(as_text=True)
     sale.active = False
     db.session.commit()
     assert 'data-total="subtotal">₹719<' in client.get("/cart").get_data(as_text=True)

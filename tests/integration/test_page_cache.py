@@ -71,3 +71,48 @@ def test_unrelated_writes_do_not_bump_the_version(db, article_with_card):
     before = content_version()
     db.session.commit()  # nothing changed
     assert content_version() == before
+
+
+def test_the_cache_is_bounded_by_bytes_and_evicts_the_least_recently_used():
+    from shop.cache import ENTRY_OVERHEAD, PageCache
+
+    page = "₹" * 1000  # 3,000 bytes in UTF-8, 1,000 characters
+    one = len(page.encode()) + len(repr(("/a",))) + ENTRY_OVERHEAD
+    cache = PageCache(max_bytes=3 * one)
+    for name in ("/a", "/b", "/c"):
+        cache.put((name,), page, ttl=60)
+    assert cache.get(("/a",)) == page  # now the most recently used
+    cache.put(("/d",), page, ttl=60)
+    assert cache.get(("/b",)) is None  # the least recently used went
+    assert [cache.get((n,)) is not None for n in ("/a", "/c", "/d")] == [True] * 3
+    assert cache.bytes <= cache.max_bytes and len(cache) == 3
+    cache.put(("/huge",), page * 4, ttl=60)  # bigger than the whole budget: not kept
+    assert cache.get(("/huge",)) is None and len(cache) == 3
+    cache.put(("/a",), page, ttl=60)  # replacing an entry does not count it twice
+    assert cache.bytes == 3 * one
+
+
+def test_the_budget_comes_from_shop_page_cache_mb():
+    from shop.config import load_config
+
+    assert load_config({}, "/tmp")["PAGE_CACHE_BYTES"] == 64 * 1024 * 1024
+    assert load_config({"SHOP_PAGE_CACHE_MB": "8"}, "/tmp")["PAGE_CACHE_BYTES"] == 8 << 20
+
+
+def test_tracking_and_unknown_parameters_share_one_entry(client, db, caching, count_queries):
+    make_product("joint-capsule", name="Joint Capsules")
+    db.session.commit()
+    cache = client.application.extensions["page_cache"]
+    first = client.get("/products/?sort=price_asc").get_data(as_text=True)
+    assert len(cache) == 1
+    for i in range(5):
+        with count_queries() as counter:
+            response = client.get(
+                f"/products/?utm_source=x{i}&sort=price_asc&gclid={i}&fbclid=f&msclkid=m&junk={i}"
+            )
+        assert response.status_code == 200
+        assert counter.count <= 1  # served from the cache: at most the version check
+    assert len(cache) == 1
+    assert "Joint Capsules" in first
+    client.get("/products/?sort=price_desc")  # a parameter the page uses does count
+    assert len(cache) == 2

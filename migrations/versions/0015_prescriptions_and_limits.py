@@ -5,7 +5,7 @@ in `awaiting_review`; the pharmacist role; each prescription order's uploaded fi
 review; the per-customer lock rows that serialise limited checkouts.
 
 Revision ID: prescriptions
-Revises: slug_redirects
+Revises: sort_prices
 Create Date: 2026-11-29
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "prescriptions"
-down_revision = "slug_redirects"
+down_revision = "sort_prices"
 branch_labels = None
 depends_on = None
 
