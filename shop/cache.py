@@ -183,6 +183,8 @@ def clear_process_caches(app: Flask) -> None:
     app.extensions["anonymous_headers"].clear()
     app.extensions["content_version"].forget()
     app.extensions.get("pricing_rules", {}).clear()
+    if "article_counts" in app.extensions:
+        app.extensions["article_counts"].clear()
 
 
 def csrf_value() -> str:
@@ -205,18 +207,19 @@ def page_slot(name: str) -> Markup:
     return Markup(render_template(f"_partials/{name}.html"))
 
 
-def cached_page(render: Callable[[], str]) -> str:
+def cached_page(render: Callable[[], str], path: str | None = None) -> str:
     """Return the page for this URL from the cache, rendering it when missing or stale.
 
     `render` must produce the whole page through templates extending base.html; it may
     raise an HTTPException (404, 400), which is never cached. While it runs, the page
     is shared by every visitor, so the contract is enforced (see `PageContract`).
+    `path` replaces the URL as the cache key for a page that ignores its query string.
     """
     ttl = current_app.config["PAGE_CACHE_SECONDS"]
     if ttl <= 0:
         return render()
     cache: PageCache = current_app.extensions["page_cache"]
-    key = (request.full_path, current_app.extensions["content_version"].get())
+    key = (path or request.full_path, current_app.extensions["content_version"].get())
     html = cache.get(key)
     if html is None:
         with PageContract() as contract:

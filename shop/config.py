@@ -103,6 +103,10 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "ARGON2_MEMORY_COST": 65536,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PAGE_CACHE_SECONDS": int(environ.get("SHOP_PAGE_CACHE_SECONDS", "30")),
+        # Article views, clicks and adds are counted in memory and written by each process
+        # this often (seconds; 0 = only when asked, as in tests), or sooner at this many.
+        "SHOP_STATS_FLUSH_SECONDS": float(environ.get("SHOP_STATS_FLUSH_SECONDS", "10")),
+        "SHOP_STATS_FLUSH_AT": int(environ.get("SHOP_STATS_FLUSH_AT", "5000")),
         # Uploaded images: local disk (default) or an S3-compatible bucket (shop/storage.py).
         "SHOP_STORAGE": environ.get("SHOP_STORAGE", "local").strip().lower() or "local",
         "SHOP_UPLOADS_FOLDER": environ.get("SHOP_UPLOADS_FOLDER") or None,

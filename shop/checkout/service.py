@@ -27,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import exists, func, select, update
 
 from shop.accounts.emails import customer_key
+from shop.attribution.orders import articles_for_lines
 from shop.cart import service as cart_service
 from shop.cart.models import Cart
 from shop.cart.service import CartView, price_cart
@@ -129,6 +130,7 @@ def place_order(
         hold_expires_at=now + HOLD,
     )
     items = {item.line.id: item for item in view.items}
+    attributed = articles_for_lines([item.line for item in view.items], now)
     for priced in totals.lines:
         item = items[priced.key]
         order.lines.append(
@@ -148,6 +150,8 @@ def place_order(
                 gst_rate=priced.gst_rate,
                 tax=priced.tax,
                 ref=item.line.ref,
+                article_id=attributed.get(priced.key, (None, None))[0],
+                article_pos=attributed.get(priced.key, (None, None))[1],
             )
         )
     db.session.add(order)
