@@ -352,3 +352,45 @@ def test_an_embed_with_wildcards_in_the_slug_matches_nothing_else(client, db, ar
     from shop.content.queries import articles_embedding
 
     assert articles_embedding("joint%") == [] and articles_embedding("joint_capsule") == []
+
+
+# --- several processes flushing at once ------------------------------------------------
+
+
+def test_flushes_of_many_processes_at_once_add_up(app, db, articles):
+    """Eight processes' buffers (one `Counts` each) written at the same moment lose nothing."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    stores = [counter.Counts(app) for _ in range(8)]
+    with app.test_request_context():
+        for i, store in enumerate(stores):
+            for _ in range(10 + i):
+                store.add("views", ONE, 0)
+            for pos in (2, 1) if i % 2 else (1, 2):  # rows met in different orders
+                store.add("clicks", ONE, pos)
+                store.add("clicks", TWO, pos)
+            store.add("adds", "no-such-article", 1)
+    start = threading.Barrier(len(stores))
+
+    def write(store):
+        with app.app_context():
+            start.wait()
+            return counter.flush(store)
+
+    with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+        assert list(pool.map(write, stores)) == [5] * len(stores)
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Article.slug, ArticleStatDay.position, ArticleStatDay.views, ArticleStatDay.clicks)
+        .join(Article, Article.id == ArticleStatDay.article_id)
+        .order_by(Article.slug, ArticleStatDay.position)
+    ).all()
+    views = sum(10 + i for i in range(8))
+    assert [tuple(r) for r in rows] == [
+        (ONE, 0, views, 0),
+        (ONE, 1, 0, 8),
+        (ONE, 2, 0, 8),
+        (TWO, 1, 0, 8),
+        (TWO, 2, 0, 8),
+    ]
