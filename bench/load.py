@@ -160,6 +160,17 @@ def targets_for(catalogue, visitors: int = 100) -> list[Target]:
         Target("product-list", "shop", ("/products/",), "product list, 24 per page", spec=True),
         Target("product", "shop", (landing,), "product page (one slug: the cached page)"),
         Target(
+            "article-click",
+            "shop",
+            tuple(
+                f"/products/{slug}?ref={catalogue.bench_article}&pos={pos}"
+                for pos, slug in enumerate(catalogue.embedded_products, start=1)
+            ),
+            "product page reached from the article's cards (counts the click, sets the "
+            "attribution cookie)",
+            informational=True,
+        ),
+        Target(
             "search",
             "shop",
             tuple(f"/search?q={q}" for q in queries),

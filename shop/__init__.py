@@ -45,6 +45,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from shop import models  # noqa: F401 - every model registered before Alembic looks
     from shop.accounts.service import load_user
+    from shop.attribution.counter import init_counts
     from shop.cache import init_page_cache
     from shop.extensions import csrf, db, limiter, login_manager, migrate
     from shop.payments.gateway import init_payments
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.user_loader(load_user)
     init_page_cache(app)
+    init_counts(app)
     init_payments(app)
     init_security_headers(app)  # after payments: the CSP names the checkout page's origin
 

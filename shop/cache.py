@@ -231,6 +231,8 @@ def clear_process_caches(app: Flask) -> None:
     app.extensions["anonymous_headers"].clear()
     app.extensions["content_version"].forget()
     app.extensions.get("pricing_rules", {}).clear()
+    if "article_counts" in app.extensions:
+        app.extensions["article_counts"].clear()
 
 
 def csrf_value() -> str:

@@ -112,6 +112,10 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "PAGE_CACHE_BYTES": _count(environ, "SHOP_PAGE_CACHE_MB", 64) * 1024 * 1024,
         # Sale prices are rounded down to this step (`shop.pricing.rounding`).
         "SHOP_SALE_ROUNDING": environ.get("SHOP_SALE_ROUNDING", "rupee"),
+        # Article views, clicks and adds are counted in memory and written by each process
+        # this often (seconds; 0 = only when asked, as in tests), or sooner at this many.
+        "SHOP_STATS_FLUSH_SECONDS": float(environ.get("SHOP_STATS_FLUSH_SECONDS", "10")),
+        "SHOP_STATS_FLUSH_AT": int(environ.get("SHOP_STATS_FLUSH_AT", "5000")),
         # Uploaded images: local disk (default) or an S3-compatible bucket (shop/storage.py).
         "SHOP_STORAGE": environ.get("SHOP_STORAGE", "local").strip().lower() or "local",
         "SHOP_UPLOADS_FOLDER": environ.get("SHOP_UPLOADS_FOLDER") or None,

@@ -1,6 +1,7 @@
 """Import every domain's models so metadata and Alembic see the whole schema."""
 
 from shop.accounts.models import User
+from shop.attribution.models import ArticleStatDay
 from shop.cache import SiteVersion
 from shop.cart.models import Cart, CartLine
 from shop.catalog import prices  # noqa: F401 - registers the sort-price flush hook
@@ -21,6 +22,7 @@ from shop.staff.audit import AuditEntry
 __all__ = [
     "Address",
     "Article",
+    "ArticleStatDay",
     "AuditEntry",
     "Cart",
     "CartLine",

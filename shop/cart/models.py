@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Variant
@@ -61,6 +61,8 @@ class CartLine(db.Model):
     )
     quantity: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(160))  # article slug the line came from
+    ref_pos: Mapped[int | None] = mapped_column(SmallInteger)  # the embed's position in it
+    ref_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the shopper came
     price_seen: Mapped[int] = mapped_column(Integer)  # unit price (paise) last shown
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 # Finding (`finding`) and pricing (`pricing`) live in their own modules, re-exported here.
@@ -155,22 +155,39 @@ def _add_stmt(dialect: str):
         variant_id=bindparam("variant_id"),
         quantity=bindparam("quantity"),
         ref=bindparam("ref"),
+        ref_pos=bindparam("ref_pos"),
+        ref_at=bindparam("ref_at"),
         price_seen=bindparam("price_seen"),
         added_at=bindparam("added_at"),
     )
     new_quantity = CartLine.quantity + stmt.excluded.quantity
+    came_from_article = (stmt.excluded.ref.is_not(None), stmt.excluded.ref_pos)
     return stmt.on_conflict_do_update(
         index_elements=["cart_id", "variant_id"],
         set_={
             "quantity": new_quantity,
             "price_seen": stmt.excluded.price_seen,
-            "ref": func.coalesce(CartLine.ref, stmt.excluded.ref),
+            # The last article the shopper came from wins (an add without one keeps it).
+            "ref": func.coalesce(stmt.excluded.ref, CartLine.ref),
+            "ref_pos": case(came_from_article, else_=CartLine.ref_pos),
+            "ref_at": case(
+                (stmt.excluded.ref.is_not(None), stmt.excluded.ref_at), else_=CartLine.ref_at
+            ),
         },
         where=new_quantity <= bindparam("limit"),
     ).returning(CartLine.quantity)
 
 
-def add_item(cart_id: int, variant_id: int, quantity: int, ref: str | None, now: datetime) -> Added:
+def add_item(
+    cart_id: int,
+    variant_id: int,
+    quantity: int,
+    ref: str | None,
+    now: datetime,
+    *,
+    ref_pos: int | None = None,
+    ref_at: datetime | None = None,
+) -> Added:
     """Add `quantity` of a variant; an existing line grows instead of duplicating.
 
     One atomic statement inserts the line or raises its quantity, only while the new
@@ -188,6 +205,8 @@ def add_item(cart_id: int, variant_id: int, quantity: int, ref: str | None, now:
             "variant_id": item.variant_id,
             "quantity": quantity,
             "ref": ref,
+            "ref_pos": ref_pos if ref else None,
+            "ref_at": (ref_at or now) if ref else None,
             "price_seen": price,
             "added_at": now,
             "limit": min(item.stock, item.max_per_order),
@@ -290,11 +309,21 @@ def merge_carts(source: Cart, target: Cart) -> list[str]:
                 existing.quantity = quantity
             else:
                 target.lines.remove(existing)
-            existing.ref = existing.ref or line.ref
+            if not existing.ref:
+                existing.ref, existing.ref_pos, existing.ref_at = (
+                    line.ref,
+                    line.ref_pos,
+                    line.ref_at,
+                )
         elif quantity > 0 and variant.product.active:
             target.lines.append(
                 CartLine(
-                    variant=variant, quantity=quantity, ref=line.ref, price_seen=line.price_seen
+                    variant=variant,
+                    quantity=quantity,
+                    ref=line.ref,
+                    ref_pos=line.ref_pos,
+                    ref_at=line.ref_at,
+                    price_seen=line.price_seen,
                 )
             )
     if not target.coupon_code:

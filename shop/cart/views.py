@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from shop.attribution.tracking import count_add, ref_for_add
 from shop.cart import service
 from shop.database import utcnow
 from shop.errors import ShopError
@@ -55,12 +56,21 @@ def add():
     try:
         variant_id = service.parse_id(request.form.get("variant_id"), "variant_id")
         quantity = service.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
-        ref = service.parse_ref(request.form.get("ref"))
+        came_from = ref_for_add(service.parse_ref(request.form.get("ref")), request.form.get("pos"))
         cart_id = service.current_cart_id(create=True)
-        added = service.add_item(cart_id, variant_id, quantity, ref, utcnow())
+        added = service.add_item(
+            cart_id,
+            variant_id,
+            quantity,
+            came_from.slug if came_from else None,
+            utcnow(),
+            ref_pos=came_from.pos if came_from else None,
+            ref_at=came_from.at if came_from else None,
+        )
     except ShopError as error:
         return refuse(error)
     db.session.commit()
+    count_add(came_from)
     service.remember_count_value(added.count)
     variant = f" ({added.label})" if added.label else ""
     message = f"Added {quantity} × {added.name}{variant} to your cart."

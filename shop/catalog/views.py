@@ -6,9 +6,18 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+)
 
 from shop import seo
+from shop.attribution.tracking import follow_click
 from shop.cache import cached_page
 from shop.catalog import queries
 from shop.catalog.search import MAX_MATCHES
@@ -84,10 +93,14 @@ def product(slug: str):
             "catalog/product.html",
             product=item,
             offers=offers,
+            articles=content_queries.articles_embedding(item.slug),
             seo=seo.product_page(item, offers),
         )
 
-    return cached_page(render)
+    # `ref`/`pos` from an article are read below, not by the page (it declares no
+    # parameters): one cached copy serves every article's links to it.
+    page = cached_page(render)
+    return follow_click(make_response(page))
 
 
 @bp.get("/categories/")

@@ -12,7 +12,7 @@ import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.checkout.states import OrderState
@@ -121,6 +121,12 @@ class OrderLine(db.Model):
     gst_rate: Mapped[int] = mapped_column(Integer)
     tax: Mapped[int] = mapped_column(Integer)  # GST part of total
     ref: Mapped[str | None] = mapped_column(String(160))  # the article it came from
+    # The article (and embed position) the line is attributed to: the last one the
+    # shopper came from within 7 days of placing the order (shop/attribution/).
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    article_pos: Mapped[int | None] = mapped_column(SmallInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

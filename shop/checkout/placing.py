@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import exists, func, select
 
 from shop.accounts.emails import customer_key
+from shop.attribution.orders import articles_for_lines
 from shop.cart.models import Cart, CartLine
 from shop.cart.service import CartView, price_cart
 from shop.catalog.models import Product, Variant
@@ -174,6 +175,7 @@ def _order_from(view: CartView, customer: Customer, *, client_ip: str | None, no
         hold_expires_at=now + HOLD,
     )
     items = {item.line.id: item for item in view.items}
+    attributed = articles_for_lines([item.line for item in view.items], now)
     for priced in totals.lines:
         item = items[priced.key]
         order.lines.append(
@@ -193,6 +195,8 @@ def _order_from(view: CartView, customer: Customer, *, client_ip: str | None, no
                 gst_rate=priced.gst_rate,
                 tax=priced.tax,
                 ref=item.line.ref,
+                article_id=attributed.get(priced.key, (None, None))[0],
+                article_pos=attributed.get(priced.key, (None, None))[1],
             )
         )
     return order

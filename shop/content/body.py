@@ -20,11 +20,19 @@ def render_body(item: Article) -> RenderedArticle:
     cards = catalog_queries.cards_by_slug(embeds.products)
     links = queries.article_links(embeds.articles)
 
+    position = 0
+
     def product_card(slug: str) -> str | None:
+        # Each card carries the article and its own position (1, 2, … in reading order)
+        # into its product link and its add-to-cart form, for attribution.
+        nonlocal position
         card = cards.get(slug)
         if card is None:
             return None
-        return render_template("_partials/product_card.html", card=card, ref=item.slug, embed=True)
+        position += 1
+        return render_template(
+            "_partials/product_card.html", card=card, ref=item.slug, pos=position, embed=True
+        )
 
     def article_link(slug: str) -> tuple[str, str] | None:
         title = links.get(slug)
@@ -32,3 +40,18 @@ def render_body(item: Article) -> RenderedArticle:
 
     rendered = render_article(item.body, product_card, article_link)
     return RenderedArticle(html=Markup(rendered.html), toc=rendered.toc)
+
+
+def embed_products(item: Article) -> list[str]:
+    """The product slug of each embed position (1, 2, …) as the public page numbers them."""
+    known = catalog_queries.cards_by_slug(find_embeds(item.body).products)
+    slugs: list[str] = []
+
+    def record(slug: str) -> str | None:
+        if slug not in known:
+            return None
+        slugs.append(slug)
+        return ""
+
+    render_article(item.body, record, lambda slug: None)
+    return slugs

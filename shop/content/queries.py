@@ -72,6 +72,25 @@ def article_links(slugs) -> dict[str, tuple[str, str]]:
     return {slug: title for slug, title in rows}
 
 
+READ_ABOUT_IT = 5
+
+
+def articles_embedding(product_slug: str, limit: int = READ_ABOUT_IT) -> list:
+    """Published articles whose body embeds the product ("Read about it"), newest first.
+
+    One query, bounded by `limit`; it runs when the product page is rendered into the page
+    cache, which any article change invalidates through the content version.
+    """
+    embed = f"[[product:{product_slug}]]"
+    stmt = (
+        select(Article.slug, Article.title, Article.summary)
+        .where(Article.published.is_(True), Article.body.contains(embed, autoescape=True))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.execute(stmt))
+
+
 def doctors_for(condition_id: int | None, limit: int = CONDITION_DOCTORS) -> list[Doctor]:
     stmt = (
         select(Doctor)

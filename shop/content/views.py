@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from shop import seo
+from shop.attribution.tracking import count_view
 from shop.cache import cached_page
 from shop.catalog import queries as catalog_queries
 from shop.content import queries
@@ -43,7 +44,9 @@ def article(slug: str):
             seo=seo.article_page(item),
         )
 
-    return cached_page(render)
+    page = cached_page(render)
+    count_view(slug)  # an article that answered: one in-memory count, no query
+    return page
 
 
 @bp.get("/conditions/<slug>")

@@ -59,3 +59,17 @@ def percent_off(mrp: int, price: int) -> int:
     if mrp <= 0 or price >= mrp:
         return 0
     return (100 * (mrp - price)) // mrp
+
+
+def net_of_refund(amount: int, order_total: int, refunded: int) -> int:
+    """What is left of a line's `amount` once the order's refund is spread over it.
+
+    A refund is shared by the order's lines in proportion to their amounts (the share
+    rounded half up to the paisa): nothing refunded leaves `amount`, everything refunded
+    leaves 0, and the result is never negative nor above `amount`.
+    """
+    if order_total <= 0 or refunded <= 0:
+        return amount
+    refunded = min(refunded, order_total)
+    share = (2 * amount * refunded + order_total) // (2 * order_total)
+    return amount - min(share, amount)

@@ -19,7 +19,7 @@ def demo_shop(db, live_server):
 def test_capsules_from_the_article_with_welcome10(page, demo_shop):
     page.goto(demo_shop + "/articles/muscle-spasm-in-back")
     card = page.locator("article.product-card-embed").filter(
-        has=page.locator('a[href="/products/joint-capsule"]')
+        has=page.locator('a[href^="/products/joint-capsule?ref="]')
     )
     card.locator('input[name="quantity"]').fill("2")
     card.get_by_role("button", name="Add to cart").click()

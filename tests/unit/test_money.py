@@ -94,3 +94,27 @@ def test_paise_shown_only_when_not_zero(amount):
     shown = format_money(amount)
     assert ("." in shown) == (amount % 100 != 0)
     assert shown.startswith("₹")
+
+
+@given(
+    st.integers(min_value=1, max_value=10**9),
+    st.data(),
+)
+def test_net_of_refund_stays_within_the_line_and_follows_the_refund(order_total, data):
+    from shop.pricing.money import net_of_refund
+
+    amount = data.draw(st.integers(min_value=0, max_value=order_total))
+    refunded = data.draw(st.integers(min_value=0, max_value=order_total))
+    net = net_of_refund(amount, order_total, refunded)
+    assert 0 <= net <= amount
+    assert net_of_refund(amount, order_total, 0) == amount
+    assert net_of_refund(amount, order_total, order_total) == 0
+    more = data.draw(st.integers(min_value=refunded, max_value=order_total))
+    assert net_of_refund(amount, order_total, more) <= net  # more refunded, less left
+
+
+def test_net_of_refund_of_half_an_order():
+    from shop.pricing.money import net_of_refund
+
+    assert net_of_refund(71900, 143800, 71900) == 35950
+    assert net_of_refund(34900, 34900 + 4900, 0) == 34900

@@ -1,0 +1,1 @@
+"""Content that sells: which article (and which embed in it) led to views, clicks and sales."""
