@@ -13,6 +13,8 @@ from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
 from shop.questions.models import Question
 from shop.redirects import SlugRedirect
+from shop.search import index as _search_index  # noqa: F401 - the index's session hooks
+from shop.search.models import SearchSynonym, SearchWord
 from shop.staff.audit import AuditEntry
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "Question",
     "Refund",
     "SiteVersion",
+    "SearchSynonym",
+    "SearchWord",
     "SlugRedirect",
     "User",
     "Variant",

@@ -120,6 +120,16 @@ def cards_by_slug(slugs: Sequence[str]) -> dict[str, ProductCard]:
     return {p.slug: card_for(p) for p in products}
 
 
+def cards_by_ids(ids: Sequence[int]) -> list[ProductCard]:
+    """Active products `ids` in that order: the same queries also when `ids` is empty."""
+    _sales()
+    stmt = _with_card_data(
+        select(Product).where(Product.id.in_(list(ids)), Product.active.is_(True))
+    )
+    products = {p.id: p for p in db.session.scalars(stmt).unique()}
+    return [card_for(products[i]) for i in ids if i in products]
+
+
 def featured_products(limit: int) -> list[ProductCard]:
     ids = (
         select(Product.id)
@@ -157,7 +167,10 @@ def category_by_slug(slug: str) -> Category | None:
 def list_products(
     *, q: str = "", category: Category | None = None, sort: str = "relevance", page: int = 1
 ) -> Page[ProductCard]:
-    """One page of active products: count, ids in order, then the cards."""
+    """One page of active products: count, ids in order, then the cards.
+
+    A search (`q`) counts its matches in the same statement as the page's ids.
+    """
     # Sort by what the shopper pays: each variant's price after the best running sale.
     paid = effective_price_sql(_sales(), utcnow())
     min_price = select(func.min(paid)).where(Variant.product_id == Product.id).scalar_subquery()
@@ -184,12 +197,16 @@ def list_products(
         "newest": [Product.created_at.desc()],
         "relevance": [rank.asc()] if rank is not None else [Product.created_at.desc()],
     }[sort]
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    ids = list(
-        db.session.scalars(
-            stmt.order_by(*order, Product.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-        )
-    )
+    window = stmt.order_by(*order, Product.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    if q:
+        # A search is capped at MAX_MATCHES rows: count them in the same statement.
+        rows = db.session.execute(window.add_columns(func.count().over())).all()
+        ids = [row[0] for row in rows]
+        # No rows: nothing matched, or the page is past the last one (a 404 either way).
+        total = rows[0][1] if rows else 0
+    else:
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        ids = list(db.session.scalars(window))
     products = {
         p.id: p
         for p in db.session.scalars(

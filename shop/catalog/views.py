@@ -10,9 +10,9 @@ from shop import seo
 from shop.cache import cached_page
 from shop.catalog import queries
 from shop.catalog.search import MAX_MATCHES
-from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
 from shop.redirects import redirect_or_404
+from shop.search import page as search_page
 from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
 
 bp = Blueprint("catalog", __name__)
@@ -32,7 +32,7 @@ def product_list():
             category = queries.category_by_slug(category_slug)
             if category is None:
                 abort(404, description="We could not find that category.")
-        page = queries.list_products(q=q, category=category, sort=sort, page=number)
+        page, correction = search_page.product_page(q, category=category, sort=sort, page=number)
         ensure_page_exists(page)
         return render_template(
             "catalog/product_list.html",
@@ -43,6 +43,7 @@ def product_list():
             category=category,
             categories=queries.categories(),
             search_cap=MAX_MATCHES,
+            correction=correction,
         )
 
     return cached_page(render)
@@ -70,9 +71,15 @@ def search():
     q = query_arg("q")
 
     def render() -> str:
-        products = queries.list_products(q=q).items if q else []
-        articles = content_queries.search_articles(q) if q else []
-        return render_template("search.html", q=q, products=products, articles=articles)
+        if not q:
+            return render_template(
+                "search.html",
+                q=q,
+                results=None,
+                popular_products=search_page.popular_products(),
+                popular_articles=search_page.popular_articles(),
+            )
+        return render_template("search.html", q=q, results=search_page.site_search(q))
 
     return cached_page(render)
 

@@ -1,11 +1,12 @@
 """The back office under /staff/: importing this module registers every staff route."""
 
 # Each module adds its routes to the one staff blueprint, which guards them all. Question
-# moderation (shop/questions/), delivery zones (shop/delivery/) and invoices (shop/invoices/)
-# live with their domains and join the same blueprint.
+# moderation (shop/questions/), delivery zones (shop/delivery/), invoices (shop/invoices/)
+# and search synonyms (shop/search/) live with their domains and join the same blueprint.
 from shop.delivery import staff_views as delivery_staff_views  # noqa: F401
 from shop.invoices import staff_views as invoice_staff_views  # noqa: F401
 from shop.questions import staff_views  # noqa: F401
+from shop.search import staff_views as search_staff_views  # noqa: F401
 from shop.staff import (  # noqa: F401
     audit_views,
     dashboard,
