@@ -19,6 +19,11 @@ What changes (see shop/catalog/search.py and shop/search/ for how it is used):
 - `search_synonyms`: groups of words or phrases that mean the same, edited by staff.
 
 The vocabulary is filled at the end from the rows already there.
+
+SQLite note for later migrations: a batch_alter_table that rebuilds `products` drops
+the `product_fts_*` triggers with the old table. Create them again with this module's
+`_fts_triggers("product_fts", "products", PRODUCT_FTS_NEW)` (not 0002's list, which
+lacks `search_keywords`) and run the FTS5 'rebuild' command.
 """
 
 import sqlalchemy as sa
@@ -186,8 +191,9 @@ def downgrade():
     op.drop_table("search_synonyms")
     op.drop_table("search_words")
     if dialect == "sqlite":
-        with op.batch_alter_table("products") as batch:
-            batch.drop_column("search_keywords")
+        # SQLite's own DROP COLUMN (3.35+): a batch rebuild of `products` would rewrite its
+        # constraints and drop its other triggers. Nothing refers to the column any more.
+        op.execute("ALTER TABLE products DROP COLUMN search_keywords")
         _product_fts(PRODUCT_FTS_OLD)
     else:
         op.drop_column("products", "search_keywords")
