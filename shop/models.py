@@ -17,6 +17,8 @@ from shop.payments.models import ProcessedEvent, Refund
 from shop.prescriptions.models import Prescription
 from shop.questions.models import Question
 from shop.redirects import SlugRedirect
+from shop.search import index as _search_index  # noqa: F401 - the index's session hooks
+from shop.search.models import SearchSynonym, SearchWord
 from shop.staff.audit import AuditEntry
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "Question",
     "Refund",
     "SiteVersion",
+    "SearchSynonym",
+    "SearchWord",
     "SlugRedirect",
     "User",
     "Variant",

@@ -147,6 +147,16 @@ def cards_by_slug(slugs: Sequence[str]) -> dict[str, ProductCard]:
     return {p.slug: card_for(p) for p in products}
 
 
+def cards_by_ids(ids: Sequence[int]) -> list[ProductCard]:
+    """Active products `ids` in that order: the same queries also when `ids` is empty."""
+    _sales()
+    stmt = _with_card_data(
+        select(Product).where(Product.id.in_(list(ids)), Product.active.is_(True))
+    )
+    products = {p.id: p for p in db.session.scalars(stmt).unique()}
+    return [card_for(products[i]) for i in ids if i in products]
+
+
 def featured_products(limit: int) -> list[ProductCard]:
     ids = (
         select(Product.id)
@@ -205,7 +215,8 @@ def list_products(
     Price and discount sorts read the stored sort keys (`shop.catalog.prices`) through
     `(active, key, id)` indexes, so every sort is an index walk; the count stops at
     `LIST_CAP` and no page lies past it (a shopper narrows the list instead), so a deep
-    page never skips more than `LIST_CAP` rows.
+    page never skips more than `LIST_CAP` rows. A search (`q`) counts its matches in the
+    same statement as the page's ids.
     """
     if sort in PRICE_SORTS:
         ensure_prices_current()
@@ -232,11 +243,17 @@ def list_products(
         "newest": newest,
         "relevance": [rank.asc(), Product.id.desc()] if rank is not None else newest,
     }[sort]
-    counted = stmt.with_only_columns(literal(1)).limit(LIST_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted))
-    ids = list(
-        db.session.scalars(stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-    )
+    window = stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    if q:
+        # A search is capped at MAX_MATCHES rows: count them in the same statement.
+        rows = db.session.execute(window.add_columns(func.count().over())).all()
+        ids = [row[0] for row in rows]
+        # No rows: nothing matched, or the page is past the last one (a 404 either way).
+        total = rows[0][1] if rows else 0
+    else:
+        counted = stmt.with_only_columns(literal(1)).limit(LIST_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(counted))
+        ids = list(db.session.scalars(window))
     products = {
         p.id: p
         for p in db.session.scalars(

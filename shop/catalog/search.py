@@ -1,42 +1,49 @@
 """Full-text search over products and articles: one interface, two engines.
 
-Callers see four functions. `product_matches(q)` and `article_matches(q)` return a
+Callers see a few functions. `product_matches(q)` and `article_matches(q)` return a
 subquery with two columns, the matching row's id (`product_id` / `article_id`) and a
 `rank` where LOWER means a BETTER match; callers join it on the primary key, add their
-own filters and order by `rank.asc()`. `rebuild_index()` brings the index up to date
-after a bulk load, and `is_search_object()` tells Alembic's autogenerate which database
-objects belong to search and are not in the models. The engine is chosen on every call
-from the dialect of the session's bind.
+own filters and order by `rank.asc()`. `refresh_products(ids)` is the set-based call
+for bulk writers that change products or their conditions behind the ORM's back;
+`rebuild_index()` brings everything up to date after a bulk load; `is_search_object()`
+tells Alembic's autogenerate which database objects belong to search and are not in the
+models. The engine is chosen on every call from the dialect of the session's bind.
 
 SQLite: FTS5
     `product_fts` and `article_fts` are *external-content* FTS5 tables: they hold only the
     inverted index and read the text itself from `products` / `articles`, whose `id` is
-    the FTS rowid. Triggers made by migration 0002 keep them in step: AFTER INSERT adds
-    the new row, AFTER DELETE gives FTS5 the 'delete' command with the old values, and
-    AFTER UPDATE of a searched column does both. The tokenizer is `porter unicode61
-    remove_diacritics 2`: case- and accent-blind, with English stemming so "spasms" finds
-    "spasm". Matches are ranked with bm25, weighted so that a hit in the name counts most;
-    bm25 is already "more negative is better", so it is the rank as it is.
+    the FTS rowid. Triggers (migrations 0002 and search_vectors) keep them in step: AFTER
+    INSERT adds the new row, AFTER DELETE gives FTS5 the 'delete' command with the old
+    values, and AFTER UPDATE of a searched column does both. The tokenizer is `porter
+    unicode61 remove_diacritics 2`: case- and accent-blind, with English stemming so
+    "spasms" finds "spasm". Ranking is by tier, from the index alone: a hit in the name
+    (title) ranks 0, in brand, form or condition words (summary) 1, elsewhere 2, and the
+    newest first within a tier. Each tier is one MATCH with a column filter that stops
+    after `MAX_MATCHES` rows; bm25() would weigh each word by counting every row that
+    holds it, 30–70 ms for a word in most of 100,000 products.
 
-PostgreSQL: tsvector and GIN
-    `ix_products_search` and `ix_articles_search` are GIN indexes on an expression over the
-    table's own columns (`PRODUCT_INDEX_SQL` / `ARTICLE_INDEX_SQL`), so PostgreSQL keeps
-    them current by itself. The WHERE clause repeats that expression verbatim, which is
-    what lets the planner use the index; migration 0002 builds the indexes on exactly the
-    same text. An expression index stores no tsvector, so ranking would mean parsing every
-    matched row's text again (about 35 µs a product with its description); the rank is
-    therefore computed from the short fields only (`PRODUCT_RANK_SQL`: name weighted A,
-    brand and form B; for articles title A, summary B) with `-ts_rank`, negated so lower
-    is better. A product that matches only in its description ranks after those that
-    match in the name, brand or form. The tsquery is handed to the WHERE clause through a
-    scalar subquery so the planner cannot see how common the words are: otherwise it
-    seq-scans for a word found in most rows, re-parsing every row, instead of using the
-    index.
+PostgreSQL: stored tsvector and GIN
+    `products.search_vector` and `articles.search_vector` are tsvector columns written by
+    a BEFORE trigger from the row's own text (`PRODUCT_VECTOR_SQL` / `ARTICLE_VECTOR_SQL`:
+    name weighted A; brand, form and condition words B; description and ingredients C;
+    for articles title A, summary B, body C). The trigger fires only when one of those
+    columns changes, so price, stock or `active` updates never parse text. GIN indexes
+    `ix_products_search` / `ix_articles_search` cover the columns, and ranking is
+    `-ts_rank` of the stored vector (negated so lower is better): nothing is parsed again
+    at query time. The planner sees the query's words and, from ANALYZE's statistics of
+    the vector column, how common they are: for a word in most rows it reads the table
+    in order and stops after `MAX_MATCHES` hits (cheap now that a row's vector is stored),
+    instead of building a bitmap of 100,000 index entries first; rarer words use GIN.
+
+Condition words. `products.search_keywords` holds the names of the product's conditions
+(see `shop.search.index`), indexed with the brand and form, so "spasm" finds what is
+tagged "Muscle spasm". Synonyms (`shop.search.synonyms`) widen the query instead of the
+index: "haldi" is searched as ("haldi" OR "turmeric"), so editing them re-indexes nothing.
 
 Bounded work. A word such as "herbal" can match nearly every product, and ranking and
 counting 100,000 matches costs far more than the 50 ms a search may take (SPEC §5, §9).
 So both engines return at most `MAX_MATCHES` rows: those with the highest ids on SQLite
-(FTS5 reads its index in rowid order and stops), the first the index yields on
+(FTS5 reads its index in rowid order and stops), the first the scan finds on
 PostgreSQL. Below that many matches, which is nearly every real search, the result is
 exact; above it the caller's count says MAX_MATCHES and the ranking is over that subset.
 Filters passed to `product_matches` (`active_only`, `category_id`) are applied before the
@@ -58,6 +65,7 @@ so a few half-typed words whose stem differs from the whole word's ("generat" fo
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from sqlalchemy import (
     ColumnElement,
@@ -72,6 +80,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 
 from shop.extensions import db
@@ -79,57 +88,57 @@ from shop.extensions import db
 MAX_TERMS = 16
 MAX_TERM_LENGTH = 64
 PREFIX_MIN_LENGTH = 3
-MAX_MATCHES = 1000
+MAX_MATCHES = 240  # ten pages of 24; ranking more costs more than a search may take
 
-# --- PostgreSQL: what is indexed (migration 0002 uses the same text) and what ranks ---
+# --- PostgreSQL: the stored vectors (migration search_vectors has the same text) ------
 
-PRODUCT_INDEX_SQL = (
-    "setweight(to_tsvector('english', coalesce(name, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(brand, '') || ' ' || coalesce(form, '')), 'B') || "
-    "setweight(to_tsvector('english', coalesce(description, '') || ' ' || "
-    "coalesce(ingredients, '')), 'C')"
+PRODUCT_VECTOR_SQL = (
+    "setweight(to_tsvector('english', coalesce({row}name, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce({row}brand, '') || ' ' || coalesce({row}form, '')"
+    " || ' ' || coalesce({row}search_keywords, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce({row}description, '') || ' ' || "
+    "coalesce({row}ingredients, '')), 'C')"
 )
-ARTICLE_INDEX_SQL = (
-    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(summary, '')), 'B') || "
-    "setweight(to_tsvector('english', coalesce(body, '')), 'C')"
-)
-PRODUCT_RANK_SQL = (
-    "setweight(to_tsvector('english', coalesce(name, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(brand, '') || ' ' || coalesce(form, '')), 'B')"
-)
-ARTICLE_RANK_SQL = (
-    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(summary, '')), 'B')"
+ARTICLE_VECTOR_SQL = (
+    "setweight(to_tsvector('english', coalesce({row}title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce({row}summary, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce({row}body, '')), 'C')"
 )
 
-# --- SQLite: FTS5 tables and the bm25 weight of each of their columns ------------------
+# --- SQLite: FTS5 tables and the columns of each ranking tier --------------------------
 
 PRODUCT_FTS = "product_fts"
 ARTICLE_FTS = "article_fts"
-PRODUCT_FTS_WEIGHTS = (10.0, 4.0, 2.0, 1.0, 1.0)  # name, brand, form, description, ingredients
-ARTICLE_FTS_WEIGHTS = (10.0, 3.0, 1.0)  # title, summary, body
+# A hit in the first tier's columns ranks 0, in the second's 1, anywhere else 2 (None).
+PRODUCT_FTS_TIERS = (("name",), ("brand", "form", "search_keywords"), None)
+ARTICLE_FTS_TIERS = (("title",), ("summary",), None)
+WORDS_FTS = "search_words_trgm"  # the vocabulary's trigram index (shop.search.spelling)
 
-# Everything migration 0002 creates that the SQLAlchemy models do not describe.
+# Everything the migrations create that the SQLAlchemy models do not describe.
 _FTS5_SHADOW_SUFFIXES = ("data", "idx", "docsize", "config", "content")
+_FTS_TABLES = (PRODUCT_FTS, ARTICLE_FTS, WORDS_FTS)
 _SEARCH_TABLES = frozenset(
-    [PRODUCT_FTS, ARTICLE_FTS]
-    + [f"{fts}_{suffix}" for fts in (PRODUCT_FTS, ARTICLE_FTS) for suffix in _FTS5_SHADOW_SUFFIXES]
+    list(_FTS_TABLES)
+    + [f"{fts}_{suffix}" for fts in _FTS_TABLES for suffix in _FTS5_SHADOW_SUFFIXES]
 )
 _SEARCH_TRIGGERS = frozenset(
-    f"{fts}_{event}" for fts in (PRODUCT_FTS, ARTICLE_FTS) for event in ("ai", "ad", "au")
+    [f"{fts}_{event}" for fts in (PRODUCT_FTS, ARTICLE_FTS) for event in ("ai", "ad", "au")]
+    + [f"{WORDS_FTS}_ai", f"{WORDS_FTS}_ad", "products_search_vector", "articles_search_vector"]
 )
-_SEARCH_INDEXES = frozenset({"ix_products_search", "ix_articles_search"})
+_SEARCH_INDEXES = frozenset({"ix_products_search", "ix_articles_search", "ix_search_words_trgm"})
+_SEARCH_COLUMNS = frozenset({"search_vector", "search_keywords"})
 _SEARCH_OBJECTS = _SEARCH_TABLES | _SEARCH_TRIGGERS | _SEARCH_INDEXES
 
 
 def is_search_object(name: str, type_: str) -> bool:
-    """True for the search tables, indexes and triggers that the models do not describe.
+    """True for the search tables, indexes, triggers and columns the models do not describe.
 
     Used as Alembic's `include_object` filter so autogenerate never proposes dropping
-    them. `type_` is Alembic's object type ("table", "index", "column", ...); columns and
-    constraints are never search objects.
+    them. `type_` is Alembic's object type ("table", "index", "column", ...); the only
+    search columns are `search_vector` and `search_keywords`.
     """
+    if type_ == "column":
+        return name in _SEARCH_COLUMNS
     return type_ in {"table", "index", "trigger"} and name in _SEARCH_OBJECTS
 
 
@@ -158,20 +167,72 @@ def search_terms(q: str | None) -> list[str]:
     return terms
 
 
-def _prefix_last(terms: list[str]) -> bool:
-    return len(terms[-1]) >= PREFIX_MIN_LENGTH
+# A query is a list of slots that must all match; a slot is a list of alternatives, any
+# one of which may match; an alternative is a phrase of one or more words, all required.
+Slots = list[list[tuple[str, ...]]]
 
 
-def fts5_query(terms: list[str]) -> str:
-    """An FTS5 MATCH string: each word a quoted string, all required, the last a prefix."""
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    return " ".join(quoted) + ("*" if _prefix_last(terms) else "")
+def plain_slots(terms: list[str]) -> Slots:
+    return [[(term,)] for term in terms]
 
 
-def tsquery_text(terms: list[str]) -> str:
+def _prefix_last(slots: Slots) -> bool:
+    """The last word is a prefix when it stands alone (no synonyms) and is long enough."""
+    last = slots[-1]
+    return len(last) == 1 and len(last[0]) == 1 and len(last[0][0]) >= PREFIX_MIN_LENGTH
+
+
+def _fts5_word(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _ts_word(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _slots(terms: list[str] | Slots) -> Slots:
+    return terms if terms and isinstance(terms[0], list) else plain_slots(terms)
+
+
+def _join(slots: Slots, word, all_of: str, any_of: str, prefix: str) -> str:
+    parts = []
+    if any(len(slot) > 1 for slot in slots) and all_of == " ":
+        all_of = " AND "  # FTS5 only reads a bare space as AND between plain phrases
+    for slot in slots:
+        options = [all_of.join(word(t) for t in phrase) for phrase in slot]
+        if len(options) == 1:
+            parts.append(options[0])
+        else:
+            parts.append("(" + any_of.join(f"({o})" for o in options) + ")")
+    return all_of.join(parts) + prefix
+
+
+def fts5_query(terms: list[str] | Slots, prefix: bool | None = None) -> str:
+    """An FTS5 MATCH string: each word a quoted string, all required, the last a prefix.
+
+    Accepts plain words or slots (with synonyms: `("haldi") OR ("turmeric")`). `prefix`
+    None: the last word is a prefix when `_prefix_last` says so.
+    """
+    slots = _slots(terms)
+    prefix = _prefix_last(slots) if prefix is None else prefix
+    return _join(slots, _fts5_word, " ", " OR ", "*" if prefix else "")
+
+
+def tsquery_text(terms: list[str] | Slots, prefix: bool | None = None) -> str:
     """A to_tsquery() string: each word single-quoted, all required, the last a prefix."""
-    quoted = ["'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms]
-    return " & ".join(quoted) + (":*" if _prefix_last(terms) else "")
+    slots = _slots(terms)
+    prefix = _prefix_last(slots) if prefix is None else prefix
+    return _join(slots, _ts_word, " & ", " | ", ":*" if prefix else "")
+
+
+def query_slots(q: str | None) -> tuple[Slots, bool]:
+    """The slots to search for `q` (its words widened by the synonyms staff keep), and
+    whether the last word is a prefix: only when it is not a whole word the vocabulary
+    knows ("caps" is, "oil" is not)."""
+    from shop.search.synonyms import expand
+
+    slots, last_known = expand(search_terms(q))
+    return slots, bool(slots) and not last_known and _prefix_last(slots)
 
 
 # --- the engines -----------------------------------------------------------------------
@@ -192,47 +253,56 @@ def _nothing(id_column, id_name: str) -> Subquery:
 
 def _fts5_matches(
     fts: str,
-    weights: tuple[float, ...],
-    terms: list[str],
+    tiers: tuple[tuple[str, ...] | None, ...],
+    slots: Slots,
+    prefix: bool,
     id_name: str,
     content_table=None,
     filters: list[ColumnElement[bool]] | None = None,
 ) -> Subquery:
+    """Each tier's hits, newest first, at most MAX_MATCHES each; a row keeps its best tier.
+
+    bm25() is not used: it counts every row holding each word to weigh it, which for a
+    word in most of 100,000 rows takes longer than the whole search may.
+    """
     fts_table = table(fts, column("rowid", Integer))
-    hidden = literal_column(fts)  # the column named like the table takes MATCH and bm25()
-    bm25 = func.bm25(hidden, *(literal_column(repr(w)) for w in weights))
-    stmt = select(fts_table.c.rowid.label(id_name), bm25.label("rank")).where(
-        hidden.op("MATCH")(fts5_query(terms))
-    )
-    if filters:
-        # The unary + keeps SQLite from probing the FTS table once per content row
-        # (a full MATCH each time); FTS5 drives the loop, the content table is looked up.
-        stmt = stmt.join(
-            content_table, content_table.c.id == literal_column(f"+{fts}.rowid")
-        ).where(*filters)
-    # Newest first, and FTS5 stops reading its index after MAX_MATCHES rows.
-    return stmt.order_by(fts_table.c.rowid.desc()).limit(MAX_MATCHES).subquery()
+    hidden = literal_column(fts)  # the column named like the table takes MATCH
+    expression = fts5_query(slots, prefix)
+    probes = []
+    for rank, columns in enumerate(tiers):
+        match = expression if columns is None else f"{{{' '.join(columns)}}} : ({expression})"
+        probe = select(fts_table.c.rowid.label(id_name), literal(rank).label("rank")).where(
+            hidden.op("MATCH")(match)
+        )
+        if filters:
+            # The unary + keeps SQLite from probing the FTS table once per content row
+            # (a full MATCH each time); FTS5 drives the loop, the content table is looked up.
+            probe = probe.join(
+                content_table, content_table.c.id == literal_column(f"+{fts}.rowid")
+            ).where(*filters)
+        # Newest first, and FTS5 stops reading its index after MAX_MATCHES rows.
+        probes.append(
+            select(probe.order_by(fts_table.c.rowid.desc()).limit(MAX_MATCHES).subquery())
+        )
+    hits = union_all(*probes).subquery()
+    best = func.min(hits.c.rank)
+    return select(hits.c[id_name], best.label("rank")).group_by(hits.c[id_name]).subquery()
 
 
 def _pg_matches(
     model,
-    index_sql: str,
-    rank_sql: str,
-    terms: list[str],
+    slots: Slots,
+    prefix: bool,
     id_name: str,
     filters: list[ColumnElement[bool]] | None = None,
 ) -> Subquery:
-    config = literal_column("'english'")
-    query_text = tsquery_text(terms)
-    # Parenthesised: each is an `||` chain.
-    indexed = literal_column(f"({index_sql})")
-    ranked = literal_column(f"({rank_sql})")
-    # A scalar subquery hides the words' frequency from the planner (see the docstring).
-    opaque_query = select(func.to_tsquery(config, query_text)).scalar_subquery()
-    rank = -func.ts_rank(ranked, func.to_tsquery(config, query_text))
+    vector = literal_column(f"{model.__tablename__}.search_vector")
+    # The planner sees the words (see the docstring): a seq scan for a very common one.
+    query = func.to_tsquery(literal_column("'english'"), tsquery_text(slots, prefix))
+    rank = -func.ts_rank(vector, query)
     return (
         select(model.id.label(id_name), rank.label("rank"))
-        .where(indexed.op("@@")(opaque_query), *(filters or []))
+        .where(vector.op("@@")(query), *(filters or []))
         .limit(MAX_MATCHES)
         .subquery()
     )
@@ -248,8 +318,8 @@ def product_matches(
     """
     from shop.catalog.models import Product
 
-    terms = search_terms(q)
-    if not terms:
+    slots, prefix = query_slots(q)
+    if not slots:
         return _nothing(Product.id, "product_id")
     filters: list[ColumnElement[bool]] = []
     if active_only:
@@ -257,11 +327,9 @@ def product_matches(
     if category_id is not None:
         filters.append(Product.category_id == category_id)
     if _dialect() == "postgresql":
-        return _pg_matches(
-            Product, PRODUCT_INDEX_SQL, PRODUCT_RANK_SQL, terms, "product_id", filters
-        )
+        return _pg_matches(Product, slots, prefix, "product_id", filters)
     return _fts5_matches(
-        PRODUCT_FTS, PRODUCT_FTS_WEIGHTS, terms, "product_id", Product.__table__, filters
+        PRODUCT_FTS, PRODUCT_FTS_TIERS, slots, prefix, "product_id", Product.__table__, filters
     )
 
 
@@ -272,26 +340,53 @@ def article_matches(q: str) -> Subquery:
     """
     from shop.content.models import Article
 
-    terms = search_terms(q)
-    if not terms:
+    slots, prefix = query_slots(q)
+    if not slots:
         return _nothing(Article.id, "article_id")
     if _dialect() == "postgresql":
-        return _pg_matches(Article, ARTICLE_INDEX_SQL, ARTICLE_RANK_SQL, terms, "article_id")
-    return _fts5_matches(ARTICLE_FTS, ARTICLE_FTS_WEIGHTS, terms, "article_id")
+        return _pg_matches(Article, slots, prefix, "article_id")
+    return _fts5_matches(ARTICLE_FTS, ARTICLE_FTS_TIERS, slots, prefix, "article_id")
+
+
+def refresh_products(ids: Sequence[int]) -> None:
+    """Set-based: bring the search index up to date for these product ids.
+
+    For bulk writers that insert or change products or their conditions with Core
+    statements (see `shop.search.index.refresh_products`); ORM writes need no call.
+    """
+    from shop.search.index import refresh_products as refresh
+
+    refresh(ids)
 
 
 def rebuild_index() -> None:
     """Bring the search index up to date with the tables, in the session's transaction.
 
-    On SQLite the FTS5 'rebuild' command re-reads every row of the content tables. On
-    PostgreSQL the GIN indexes are always current; after a bulk load their pending lists
-    are merged into the main index (otherwise every search scans the pending list until
-    autovacuum gets to it) and the planner's statistics are refreshed.
+    Condition words and the vocabulary are rebuilt on both engines. On SQLite the FTS5
+    'rebuild' command then re-reads every row of the content tables. On PostgreSQL the
+    vectors are kept by triggers (rows without one get it here); after a bulk load the
+    GIN pending lists are merged into the main index (otherwise every search scans the
+    pending list until autovacuum gets to it) and the planner's statistics refreshed.
     """
+    from shop.search.index import rebuild_vocabulary
+
+    rebuild_vocabulary(db.session.connection())
     if _dialect() == "postgresql":
+        # Rows written while the vector trigger was off (a restore, a replica-mode load).
+        for table_name, vector in (
+            ("products", PRODUCT_VECTOR_SQL),
+            ("articles", ARTICLE_VECTOR_SQL),
+        ):
+            db.session.execute(
+                text(
+                    f"UPDATE {table_name} SET search_vector = {vector.format(row='')} "
+                    "WHERE search_vector IS NULL"
+                )
+            )
         for table_name, index_name in (
             ("products", "ix_products_search"),
             ("articles", "ix_articles_search"),
+            ("search_words", "ix_search_words_trgm"),
         ):
             # Only the index's owner may do this (as for VACUUM); skip it for anyone else.
             db.session.execute(

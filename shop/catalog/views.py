@@ -24,6 +24,7 @@ from shop.catalog.search import MAX_MATCHES
 from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
 from shop.redirects import redirect_or_404
+from shop.search import page as search_page
 from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
 
 bp = Blueprint("catalog", __name__)
@@ -59,8 +60,8 @@ def product_list():
             condition = content_queries.condition_by_slug(condition_slug)
             if condition is None:
                 abort(404, description="We could not find that condition.")
-        page = queries.list_products(
-            q=q,
+        page, correction = search_page.product_page(
+            q,
             category=category,
             condition_id=condition.id if condition is not None else None,
             sort=sort,
@@ -77,6 +78,7 @@ def product_list():
             condition=condition,
             categories=queries.categories(),
             search_cap=MAX_MATCHES,
+            correction=correction,
         )
 
     return cached_page(render, LIST_PARAMS)
@@ -143,9 +145,15 @@ def search():
     q = query_arg("q")
 
     def render() -> str:
-        products = queries.list_products(q=q).items if q else []
-        articles = content_queries.search_articles(q) if q else []
-        return render_template("search.html", q=q, products=products, articles=articles)
+        if not q:
+            return render_template(
+                "search.html",
+                q=q,
+                results=None,
+                popular_products=search_page.popular_products(),
+                popular_articles=search_page.popular_articles(),
+            )
+        return render_template("search.html", q=q, results=search_page.site_search(q))
 
     return cached_page(render, ("q",))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from shop.catalog.search import article_matches
 from shop.content.models import Article, Condition, Doctor, doctor_conditions, related_articles
@@ -148,6 +148,7 @@ def search_articles(q: str, limit: int = 20) -> list[Article]:
     matches = article_matches(q)
     stmt = (
         _published()
+        .options(defer(Article.body))  # a search lists titles and summaries
         .join(matches, matches.c.article_id == Article.id)
         .order_by(matches.c.rank.asc(), Article.id.desc())
         .limit(limit)

@@ -99,6 +99,9 @@ def seed_demo(session: Session) -> dict[str, int]:
     _seed_articles(session, load_articles(), conditions, doctors, created)
     session.flush()
     seed_pricing(session, created)
+    from shop.search.synonyms import seed_groups
+
+    created["search_synonyms"] = seed_groups(session, data.SEARCH_SYNONYMS)
     session.flush()
     from shop.delivery.service import seed_zones
 

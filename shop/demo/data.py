@@ -119,6 +119,26 @@ CONDITIONS: tuple[ConditionData, ...] = (
         "Aching, stiff or swollen joints have many causes, from overuse and minor "
         "injuries to arthritis. Persistent or worsening joint pain deserves a check-up.",
     ),
+    ConditionData(
+        "muscle-cramps",
+        "Muscle cramps",
+        "A cramp is a sudden, painful knot in a muscle, often in the calf at night or "
+        "during exercise. Most pass within minutes; cramps that keep coming back, or come "
+        "with swelling or weakness, are worth showing to a doctor.",
+    ),
+)
+
+# Search synonyms staff start with: each group's words find what the others find
+# (Hindi names, everyday words, the way people write vitamins). Edited at /staff/search/.
+SEARCH_SYNONYMS: tuple[str, ...] = (
+    "turmeric, haldi, हल्दी",
+    "ashwagandha, अश्वगंधा, winter cherry",
+    "ginger, adrak, अदरक",
+    "holy basil, tulsi, तुलसी",
+    "neem, नीम",
+    "vitamin d, vitamin d3, d3",
+    "back pain, kamar dard, कमर दर्द",
+    "joint pain, jodon ka dard, जोड़ों का दर्द",
 )
 
 _DEMO_NOTE = (
@@ -613,6 +633,7 @@ PRODUCTS: tuple[ProductData, ...] = (
         hsn="21069099",
         variants=(VariantData("RS-MAG-060", "60 tablets", 59900, 52900, 100),),
         image_alt="Illustration of a bottle of Magnesium Glycinate Tablets",
+        conditions=("muscle-cramps",),
     ),
     ProductData(
         slug="calcium-vitamin-d3-tablets",
@@ -668,7 +689,7 @@ PRODUCTS: tuple[ProductData, ...] = (
             VariantData("RS-ELD-030", "Pack of 30 sachets", 69900, 59900, 60),
         ),
         image_alt="Illustration of orange Electrolyte Drink Sachets",
-        conditions=("muscle-spasm",),
+        conditions=("muscle-spasm", "muscle-cramps"),
     ),
 )
 

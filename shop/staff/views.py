@@ -2,12 +2,14 @@
 
 # Each module adds its routes to the one staff blueprint, which guards them all. Question
 # moderation (shop/questions/), delivery zones (shop/delivery/), invoices (shop/invoices/)
-# and help pages (shop/help/) live with their domains and join the same blueprint.
+# help pages (shop/help/) and search synonyms (shop/search/) live with their domains and join
+# the same blueprint.
 from shop.attribution import staff_views as attribution_staff_views  # noqa: F401
 from shop.delivery import staff_views as delivery_staff_views  # noqa: F401
 from shop.help import staff_views as help_staff_views  # noqa: F401
 from shop.invoices import staff_views as invoice_staff_views  # noqa: F401
 from shop.questions import staff_views  # noqa: F401
+from shop.search import staff_views as search_staff_views  # noqa: F401
 from shop.staff import (  # noqa: F401
     audit_views,
     dashboard,

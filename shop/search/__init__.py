@@ -1,0 +1,1 @@
+"""Search in the words shoppers type: synonyms, condition words, typos, the search page."""
