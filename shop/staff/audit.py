@@ -10,8 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, Text, inspect
+from sqlalchemy import JSON, ForeignKey, String, Text, insert, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.database import UTCDateTime, utcnow
@@ -58,6 +59,21 @@ def snapshot(obj, *extra: str) -> dict[str, Any]:
     return values
 
 
+def plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values read with Core (a row's mapping), JSON-ready like `snapshot`."""
+    return {key: _plain(value) for key, value in values.items()}
+
+
+def actor() -> tuple[int | None, str]:
+    """(user id, e-mail) of whoever makes the change: a background job's staff member
+    (`g.audit_actor`), the signed-in user of the request, or the system."""
+    if g.get("audit_actor"):
+        return g.audit_actor
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, "system"
+
+
 def audit(
     action: str,
     object_type: str,
@@ -68,9 +84,10 @@ def audit(
     summary: str = "",
 ) -> AuditEntry:
     """Record one staff change (the caller commits it with the change)."""
+    actor_id, actor_email = actor()
     entry = AuditEntry(
-        actor_id=current_user.id if current_user.is_authenticated else None,
-        actor_email=current_user.email if current_user.is_authenticated else "system",
+        actor_id=actor_id,
+        actor_email=actor_email,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -81,3 +98,30 @@ def audit(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def audit_many(entries: list[dict[str, Any]]) -> int:
+    """Record many changes in one executemany INSERT (bulk jobs such as the CSV import).
+
+    Each entry has the keys of `audit`'s arguments: action, object_type, object_id,
+    before, after, summary. Returns how many were written.
+    """
+    if not entries:
+        return 0
+    actor_id, actor_email = actor()
+    now = utcnow()
+    rows = [
+        {
+            "created_at": now,
+            "actor_id": actor_id,
+            "actor_email": actor_email,
+            "before": None,
+            "after": None,
+            "summary": "",
+        }
+        | entry
+        | {"object_id": str(entry["object_id"])}
+        for entry in entries
+    ]
+    db.session.execute(insert(AuditEntry.__table__), rows)
+    return len(rows)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from shop.errors import ShopError
 from shop.extensions import db
 from shop.staff.base import bp, menu_item
-from shop.staff.products.csv_service import COLUMNS, export_csv, import_products
+from shop.staff.products.csv_service import COLUMNS, export_chunks, import_products
 
 menu_item(16, "staff.products_import", "CSV")
 
@@ -26,10 +26,14 @@ class ImportForm(FlaskForm):
 
 @bp.get("/products/export.csv")
 def products_export():
-    """Every variant with its product, in the columns the import reads back."""
+    """Every variant with its product, in the columns the import reads back.
+
+    Streamed: the body is written batch by batch while the database is read, so a
+    catalogue of any size costs the worker the same memory.
+    """
     filename = f"products-{date.today().isoformat()}.csv"
     return Response(
-        export_csv(),
+        export_chunks(db.engine),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
