@@ -9,6 +9,7 @@ import sys
 import click
 from flask import Flask
 
+from shop.demo.generate_command import generate_catalogue_command
 from shop.extensions import db
 
 
@@ -176,3 +177,4 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(rebuild_search_command)
+    app.cli.add_command(generate_catalogue_command)
