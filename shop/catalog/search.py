@@ -120,7 +120,16 @@ _SEARCH_TRIGGERS = frozenset(
     f"{fts}_{event}" for fts in (PRODUCT_FTS, ARTICLE_FTS) for event in ("ai", "ad", "au")
 )
 _SEARCH_INDEXES = frozenset({"ix_products_search", "ix_articles_search"})
-_SEARCH_OBJECTS = _SEARCH_TABLES | _SEARCH_TRIGGERS | _SEARCH_INDEXES
+# Migration 0014's indexes for the staff product search (trigram GIN, SQLite NOCASE).
+_STAFF_SEARCH_INDEXES = frozenset(
+    {
+        "ix_products_name_trgm",
+        "ix_products_slug_trgm",
+        "ix_variants_sku_trgm",
+        "ix_variants_sku_nocase",
+    }
+)
+_SEARCH_OBJECTS = _SEARCH_TABLES | _SEARCH_TRIGGERS | _SEARCH_INDEXES | _STAFF_SEARCH_INDEXES
 
 
 def is_search_object(name: str, type_: str) -> bool:
