@@ -9,6 +9,7 @@ from shop.content.models import Article, Condition, Doctor
 from shop.delivery.models import Address, DeliveryZone, OrderDelivery
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.invoices.models import CreditNote, DocumentCounter, Invoice, InvoiceLine
+from shop.jobs.models import Job
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
 from shop.questions.models import Question
@@ -27,6 +28,7 @@ __all__ = [
     "DocumentCounter",
     "Invoice",
     "InvoiceLine",
+    "Job",
     "Sale",
     "ShippingRate",
     "Category",

@@ -31,7 +31,8 @@ def test_the_search_uses_the_sku_and_name_indexes(db):
             assert index in explained, explained
     else:
         assert "ix_variants_sku_nocase" in explained, explained
-    assert "aggregate" not in explained.lower()
+    # no subquery run per product (the old SKU aggregate was one)
+    assert "subplan" not in explained.lower() and "correlated" not in explained.lower()
     db.session.rollback()
 
 

@@ -358,20 +358,34 @@ def apply_rows(rows: list[Row], found: dict[str, Current]) -> ImportResult:
     return result
 
 
-def import_products(data: bytes, filename: str) -> tuple[ImportResult | None, LineErrors]:
+PROGRESS_EVERY = 5000  # rows between progress reports of a background import
+
+
+def import_products(
+    data: bytes, filename: str, progress=None
+) -> tuple[ImportResult | None, LineErrors]:
     """Check the whole file, then apply it all or nothing.
 
     Returns the result, or None and the errors sorted by line. Raises ShopError when the
     file is unreadable, its header is wrong (400) or its stock is stale (409). The caller
-    commits.
+    commits. `progress(phase, done, total)`, when given (a background job), is called
+    while reading and before writing, never once anything has been written.
     """
+    report = progress or (lambda phase, done, total: None)
     header, records = read_csv(data)
     positions = check_header(header)
     errors: LineErrors = []
-    rows = [row for line, values in records if (row := parse_row(line, values, positions, errors))]
+    rows: list[Row] = []
+    for number, (line, values) in enumerate(records):
+        if number % PROGRESS_EVERY == 0:
+            report("checking rows", number, len(records))
+        if row := parse_row(line, values, positions, errors):
+            rows.append(row)
+    report("matching SKUs", len(records), len(records))
     variants = match_rows(rows, errors)
     if errors:
         return None, sorted(errors, key=lambda error: error[0])
+    report("writing", len(records), len(records))
     result = apply_rows(rows, variants)
     if result.changed:
         audit(
