@@ -17,6 +17,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
 
@@ -29,6 +30,11 @@ from shop.payments.sandbox import SandboxServer
 from tests.payments import WEBHOOK_SECRET, SandboxControl
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests assert behaviour, never speed: a loaded CI machine must not fail them on
+# Hypothesis's per-example deadline (SPEC §9 measures speed with `make bench`).
+hypothesis_settings.register_profile("shop", deadline=None)
+hypothesis_settings.load_profile("shop")
 
 
 def _database_url(tmp_path_factory) -> str:

@@ -4,7 +4,10 @@
     pending_payment → cancelled                      (expired, failed or abandoned)
     paid | shipped | delivered → refunded | partially_refunded
     partially_refunded → refunded | partially_refunded (a further partial refund)
-    partially_refunded → shipped                     (the rest still goes out)
+    partially_refunded → shipped | delivered         (the rest still goes out, then arrives)
+
+Shipping and delivery each happen once: `next_fulfilment_step` reads the order's
+history, so a partly refunded order that already went out is never "shipped" again.
 
 `transition` is the only code that changes `Order.state`. It uses a conditional UPDATE
 (`… WHERE state = <expected>`), so when a webhook and the success page race to mark the
@@ -44,7 +47,7 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.PAID: frozenset({S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.DELIVERED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.SHIPPED, S.DELIVERED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
 }
@@ -61,6 +64,22 @@ OPEN = states_that_can_reach(S.PAID)
 REFUNDABLE = states_that_can_reach(S.REFUNDED)
 #: Paid and not yet on its way (a partly refunded order still ships the rest).
 SHIPPABLE = states_that_can_reach(S.SHIPPED)
+
+
+FULFILMENT = (S.SHIPPED, S.DELIVERED)
+
+
+def next_fulfilment_step(order: Order) -> OrderState | None:
+    """`shipped`, then `delivered`, each once, when the order's state allows it; else None.
+
+    The state alone cannot say whether a partly refunded order has gone out yet, so the
+    order's logged moves decide.
+    """
+    reached = {event.to_state for event in order.events}
+    step = next((step for step in FULFILMENT if step not in reached), None)
+    if step is None or not can_transition(order.state, step):
+        return None
+    return step
 
 
 class InvalidTransition(Exception):

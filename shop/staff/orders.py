@@ -18,6 +18,7 @@ from shop.checkout.states import (
     REFUNDABLE,
     InvalidTransition,
     can_transition,
+    next_fulfilment_step,
     record,
     transition,
 )
@@ -104,10 +105,8 @@ def _detail(
     refunds = db.session.scalars(
         select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at, Refund.id)
     ).all()
-    next_move = next(
-        (action for action, (target, _) in MOVES.items() if can_transition(order.state, target)),
-        None,
-    )
+    step = next_fulfilment_step(order)
+    next_move = next((action for action, (target, _) in MOVES.items() if target == step), None)
     can_refund = (
         order.state in REFUNDABLE
         and order.refundable > 0
@@ -177,10 +176,11 @@ def _move(number: str, action: str):
     """
     target, words = MOVES[action]
     order = _order_or_404(number)
-    if not can_transition(order.state, target):
+    if next_fulfilment_step(order) != target:
         db.session.rollback()
-        problem = f"Order {order.number} cannot go from {order.state} to {target}."
-        return _detail(order, status=409, problem=f"{problem} Nothing was changed.")
+        return _detail(
+            order, status=409, problem=f"{_move_refused(order, target)} Nothing was changed."
+        )
     form = ShipForm() if action == "ship" else MoveForm()
     if not form.validate_on_submit():
         db.session.rollback()
@@ -203,6 +203,14 @@ def _move(number: str, action: str):
     db.session.commit()
     flash(f"Order {order.number} is marked {words}.", "success")
     return _back_to(order)
+
+
+def _move_refused(order: Order, target: str) -> str:
+    if not can_transition(order.state, target):
+        return f"Order {order.number} cannot go from {order.state} to {target}."
+    if any(event.to_state == target for event in order.events):
+        return f"Order {order.number} was already {target}."
+    return f"Order {order.number} has not been shipped yet."
 
 
 def _move_note(form, action: str) -> str:

@@ -248,6 +248,60 @@ def test_a_move_the_state_machine_refuses_is_409_and_writes_nothing(
     assert audits(db) == []
 
 
+def ship(staff, order: Order, tracking: str = "BD12345678"):
+    data = {"csrf_token": csrf_token_for(staff), "carrier": "bluedart", "tracking_number": tracking}
+    return staff.post(f"/staff/orders/{order.number}/ship", data=data)
+
+
+def deliver(staff, order: Order):
+    data = {"csrf_token": csrf_token_for(staff)}
+    return staff.post(f"/staff/orders/{order.number}/deliver", data=data)
+
+
+def partly_refund(staff, order: Order, rupees: str = "100") -> None:
+    data = {**refund_form(staff, order), "amount": rupees, "reason": "One box arrived crushed"}
+    assert staff.post(f"/staff/orders/{order.number}/refund", data=data).status_code == 303
+
+
+def test_a_partly_refunded_order_ships_once_and_is_delivered_once(staff, app, db, sandbox):
+    order = paid_order(app, db, sandbox)
+    assert ship(staff, order).status_code == 303
+    partly_refund(staff, order)
+    assert fetch(db, number=order.number).state == "partially_refunded"
+
+    page = staff.get(f"/staff/orders/{order.number}").get_data(as_text=True)
+    assert 'data-action="deliver"' in page and 'data-action="ship"' not in page
+    events = len(fetch(db, number=order.number).events)
+    again = ship(staff, order, tracking="BD99999999")
+    assert again.status_code == 409
+    assert f"Order {order.number} was already shipped." in again.get_data(as_text=True)
+    order = fetch(db, number=order.number)
+    assert order.state == "partially_refunded" and len(order.events) == events
+    assert [a.after["tracking_number"] for a in audits(db, "ship")] == ["BD12345678"]
+
+    assert deliver(staff, order).status_code == 303
+    assert fetch(db, number=order.number).state == "delivered"
+    partly_refund(staff, order)
+    page = staff.get(f"/staff/orders/{order.number}").get_data(as_text=True)
+    assert 'data-action="deliver"' not in page and 'data-action="ship"' not in page
+    assert deliver(staff, order).status_code == 409 and ship(staff, order).status_code == 409
+    assert fetch(db, number=order.number).state == "partially_refunded"
+    assert len(audits(db, "deliver")) == 1
+
+
+def test_a_partly_refunded_order_not_yet_shipped_cannot_be_marked_delivered(
+    staff, app, db, sandbox
+):
+    order = paid_order(app, db, sandbox)
+    partly_refund(staff, order)
+    response = deliver(staff, order)
+    assert response.status_code == 409
+    assert "has not been shipped yet" in response.get_data(as_text=True)
+    assert fetch(db, number=order.number).state == "partially_refunded"
+    assert ship(staff, order).status_code == 303
+    assert fetch(db, number=order.number).state == "shipped"
+
+
 def test_a_too_long_note_is_422(staff, app, db, sandbox):
     order = paid_order(app, db, sandbox)
     response = staff.post(
