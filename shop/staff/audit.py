@@ -6,13 +6,14 @@ so a change and its record are committed (or rolled back) together.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, Text, insert, inspect
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, bindparam, insert, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.database import UTCDateTime, utcnow
@@ -100,28 +101,46 @@ def audit(
     return entry
 
 
+AUDIT_COLUMNS = ("action", "object_type", "object_id", "summary", "before", "after")
+
+
 def audit_many(entries: list[dict[str, Any]]) -> int:
-    """Record many changes in one executemany INSERT (bulk jobs such as the CSV import).
+    """Record many changes in one INSERT (bulk jobs such as the CSV import).
 
     Each entry has the keys of `audit`'s arguments: action, object_type, object_id,
-    before, after, summary. Returns how many were written.
+    before, after, summary. PostgreSQL gets one `INSERT … SELECT FROM unnest(:arrays)`,
+    SQLite an executemany. Returns how many were written.
     """
     if not entries:
         return 0
     actor_id, actor_email = actor()
-    now = utcnow()
     rows = [
-        {
-            "created_at": now,
-            "actor_id": actor_id,
-            "actor_email": actor_email,
-            "before": None,
-            "after": None,
-            "summary": "",
-        }
+        {"before": None, "after": None, "summary": ""}
         | entry
         | {"object_id": str(entry["object_id"])}
         for entry in entries
     ]
-    db.session.execute(insert(AuditEntry.__table__), rows)
+    if db.session.get_bind().dialect.name != "postgresql":
+        common = {"created_at": utcnow(), "actor_id": actor_id, "actor_email": actor_email}
+        db.session.execute(insert(AuditEntry.__table__), [common | row for row in rows])
+        return len(rows)
+    arrays = {name: [row[name] for row in rows] for name in AUDIT_COLUMNS}
+    for name in ("before", "after"):
+        arrays[name] = [None if value is None else json.dumps(value) for value in arrays[name]]
+    db.session.execute(
+        text(
+            "INSERT INTO audit_entries (created_at, actor_id, actor_email, "
+            + ", ".join(AUDIT_COLUMNS)
+            + ") SELECT :created_at, :actor_id, :actor_email, d.action, d.object_type, "
+            "d.object_id, d.summary, CAST(d.before AS json), CAST(d.after AS json) FROM unnest("
+            + ", ".join(f"CAST(:{name} AS text[])" for name in AUDIT_COLUMNS)
+            + ") AS d("
+            + ", ".join(AUDIT_COLUMNS)
+            + ")"
+        ).bindparams(
+            bindparam("created_at", type_=UTCDateTime),
+            bindparam("actor_id", type_=Integer),
+        ),
+        {"created_at": utcnow(), "actor_id": actor_id, "actor_email": actor_email} | arrays,
+    )
     return len(rows)

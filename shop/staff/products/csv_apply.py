@@ -1,11 +1,12 @@
 """Applying a checked CSV file in set-based statements.
 
-A file of any length costs the same handful of statements: one SELECT loads the
-variants it names (with their products), one executemany UPDATE per kind of write
-(conditional stock, unconditional stock, variant values, product values), one
-executemany INSERT of the audit entries, one content-version bump and one refresh of
-derived data. Nothing here loads ORM objects, so the session's flush listeners never
-see the rows; the caller commits (or rolls back on a ShopError).
+A file of any length costs the same handful of statements: two SELECTs load the
+variants it names and their products, one UPDATE per kind of write (conditional stock,
+unconditional stock, variant values, product values) — `UPDATE … FROM unnest(arrays)` on
+PostgreSQL, an executemany on SQLite — one INSERT of the audit entries, one
+content-version bump and one refresh of derived data. Nothing here loads ORM objects,
+so the session's flush listeners never see the rows; the caller commits (or rolls back
+on a ShopError).
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, String, and_, any_, bindparam, func, literal_column, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 
 from shop.cache import bump_content_version
 from shop.catalog.models import Product, Variant
 from shop.database import utcnow
 from shop.errors import ShopError
 from shop.extensions import db
-from shop.staff.audit import plain
 from shop.staff.products import service
 from shop.staff.products.stock import StockConflict
 
@@ -50,39 +61,66 @@ class Current:
         return self.product["slug"]
 
 
-def in_list(column, values: list[str]):
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def in_list(column, values: list, sql_type=String):
     """`column IN values` with the whole list as one parameter, whatever its length.
 
     PostgreSQL gets an array (`= ANY(:values)`), SQLite a JSON array read by json_each,
     so neither statement size nor SQLite's bound-parameter limit grows with the list.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("in_list", list(values), type_=ARRAY(String)))
+    if _postgres():
+        return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
     each = select(literal_column("value")).select_from(func.json_each(json.dumps(list(values))))
     return column.in_(each.scalar_subquery())
 
 
 def load_current(skus: list[str]) -> dict[str, Current]:
-    """SKU → the variant and its product, in one query."""
-    product_columns = [column.label(f"p_{column.key}") for column in PRODUCTS.c]
-    stmt = (
-        select(*VARIANTS.c, *product_columns)
-        .join(PRODUCTS, PRODUCTS.c.id == VARIANTS.c.product_id)
-        .where(in_list(VARIANTS.c.sku, skus))
-    )
-    found: dict[str, Current] = {}
-    for row in db.session.execute(stmt).mappings():
-        variant = plain({column.key: row[column.key] for column in VARIANTS.c})
-        product = plain({column.key: row[f"p_{column.key}"] for column in PRODUCTS.c})
-        found[variant["sku"]] = Current(variant, product)
-    return found
+    """SKU → the variant and its product: one query for the variants, one for their
+    products (each product read once however many of its variants the file has)."""
+    variants = db.session.execute(select(VARIANTS).where(in_list(VARIANTS.c.sku, skus)))
+    by_sku = {row.sku: dict(row._mapping) for row in variants}
+    ids = sorted({variant["product_id"] for variant in by_sku.values()})
+    products = {}
+    if ids:
+        rows = db.session.execute(select(PRODUCTS).where(in_list(PRODUCTS.c.id, ids, Integer)))
+        products = {row.id: dict(row._mapping) for row in rows}
+    return {
+        sku: Current(variant, products[variant["product_id"]]) for sku, variant in by_sku.items()
+    }
 
 
-def _execute_many(stmt, params: list[dict]) -> int:
-    """One executemany; the rows it changed (0 when there is nothing to send)."""
-    if not params:
+def bulk_update(table, rows: list[dict], sets: dict[str, str], seen: str = "") -> int:
+    """Update many rows by id in one statement; how many it changed.
+
+    Each row dict has `b_id` and `b_<column>` per column of `sets` (column → PostgreSQL
+    type); with `seen`, also `b_seen`, and a row changes only while its `seen` column still
+    holds that value. PostgreSQL gets one `UPDATE … FROM unnest(:arrays)` (one statement
+    however many rows), SQLite — in process, no round trips — one executemany.
+    """
+    if not rows:
         return 0
-    return db.session.execute(stmt, params).rowcount
+    if _postgres():
+        kinds = {"b_id": "integer"} | {f"b_{column}": kind for column, kind in sets.items()}
+        if seen:
+            kinds["b_seen"] = "integer"
+        arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in kinds.items())
+        sql = (
+            f"UPDATE {table.name} SET "
+            + ", ".join(f"{column} = d.b_{column}" for column in sets)
+            + f" FROM unnest({arrays}) AS d({', '.join(kinds)})"
+            + f" WHERE {table.name}.id = d.b_id"
+            + (f" AND {table.name}.{seen} = d.b_seen" if seen else "")
+        )
+        params = {name: [row[name] for row in rows] for name in kinds}
+        return db.session.execute(text(sql), params).rowcount
+    condition = table.c.id == bindparam("b_id")
+    if seen:
+        condition &= table.c[seen] == bindparam("b_seen")
+    stmt = update(table).where(condition).values({c: bindparam(f"b_{c}") for c in sets})
+    return db.session.execute(stmt, rows).rowcount
 
 
 def write_stock(writes: dict[str, tuple[int, int | None]], current: dict[str, Current]) -> None:
@@ -98,20 +136,11 @@ def write_stock(writes: dict[str, tuple[int, int | None]], current: dict[str, Cu
         for sku, (stock, seen) in writes.items()
         if seen is None
     ]
-    moved = _execute_many(
-        update(VARIANTS)
-        .where(and_(VARIANTS.c.id == bindparam("b_id"), VARIANTS.c.stock == bindparam("b_seen")))
-        .values(stock=bindparam("b_stock")),
-        checked,
-    )
+    stock = {"stock": "integer"}
+    moved = bulk_update(VARIANTS, checked, stock, seen="stock")
     if moved != len(checked):
         _raise_lost_races(writes, current)
-    _execute_many(
-        update(VARIANTS)
-        .where(VARIANTS.c.id == bindparam("b_id"))
-        .values(stock=bindparam("b_stock")),
-        explicit,
-    )
+    bulk_update(VARIANTS, explicit, stock)
 
 
 def _raise_lost_races(writes, current: dict[str, Current]) -> None:
@@ -136,30 +165,22 @@ def _raise_lost_races(writes, current: dict[str, Current]) -> None:
 
 
 def write_variants(changes: dict[int, dict[str, Any]]) -> None:
-    """Variant id → label and prices, in one executemany."""
-    params = [{"b_id": variant_id} | values for variant_id, values in changes.items()]
-    _execute_many(
-        update(VARIANTS)
-        .where(VARIANTS.c.id == bindparam("b_id"))
-        .values(label=bindparam("label"), mrp=bindparam("mrp"), price=bindparam("price")),
-        params,
-    )
+    """Variant id → label and prices, in one statement."""
+    rows = [
+        {"b_id": variant_id} | {f"b_{column}": value for column, value in values.items()}
+        for variant_id, values in changes.items()
+    ]
+    bulk_update(VARIANTS, rows, {"label": "text", "mrp": "integer", "price": "integer"}, {})
 
 
 def write_products(changes: dict[int, dict[str, Any]]) -> None:
-    """Product id → name, active flag, HSN code and updated_at, in one executemany."""
-    params = [{"b_id": product_id} | values for product_id, values in changes.items()]
-    _execute_many(
-        update(PRODUCTS)
-        .where(PRODUCTS.c.id == bindparam("b_id"))
-        .values(
-            name=bindparam("name"),
-            active=bindparam("active"),
-            hsn=bindparam("hsn"),
-            updated_at=bindparam("updated_at"),
-        ),
-        params,
-    )
+    """Product id → name, active flag, HSN code and updated_at, in one statement."""
+    rows = [
+        {"b_id": product_id} | {f"b_{column}": value for column, value in values.items()}
+        for product_id, values in changes.items()
+    ]
+    sets = {"name": "text", "active": "boolean", "hsn": "text", "updated_at": "timestamptz"}
+    bulk_update(PRODUCTS, rows, sets, {})
 
 
 def product_values(row, product: dict[str, Any]) -> dict[str, Any] | None:

@@ -304,6 +304,7 @@ def plan_stock(rows: list[Row], found: dict[str, Current]) -> dict[str, tuple[in
 
 
 def _entry(kind: str, before: dict, changes: dict, summary: str) -> dict:
+    before = plain(before)
     return {
         "action": "update",
         "object_type": kind,
