@@ -9,6 +9,7 @@ import sys
 import click
 from flask import Flask
 
+from shop.demo.generate_command import generate_catalogue_command
 from shop.extensions import db
 
 
@@ -204,6 +205,16 @@ def deliver_mail_command(once: bool, interval: float) -> None:
     run_worker(settings, once=once, interval=interval, echo=click.echo)
 
 
+@click.command("run-jobs")
+@click.option("--once", is_flag=True, help="Run the queued jobs, then exit (cron, tests).")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
+def run_jobs_command(once: bool, interval: float) -> None:
+    """Run background jobs (large CSV imports) queued by the back office."""
+    from shop.jobs.service import run_worker
+
+    run_worker(once=once, interval=interval, echo=click.echo)
+
+
 def init_commands(app: Flask) -> None:
     app.cli.add_command(expire_orders_command)
     app.cli.add_command(deliver_mail_command)
@@ -211,3 +222,5 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(rebuild_search_command)
     app.cli.add_command(refresh_prices_command)
+    app.cli.add_command(generate_catalogue_command)
+    app.cli.add_command(run_jobs_command)

@@ -133,6 +133,13 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Background jobs: "worker" (run by `flask --app shop run-jobs`) or "inline" (run
+        # in the request that queues them, for a shop without a worker process).
+        "SHOP_JOBS": environ.get("SHOP_JOBS", "worker").strip().lower() or "worker",
+        # CSV files larger than this are imported by a background job.
+        "SHOP_IMPORT_INLINE_BYTES": int(
+            environ.get("SHOP_IMPORT_INLINE_BYTES", str(2 * 1024 * 1024))
+        ),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         # None: follow the scheme of SHOP_BASE_URL (see `check_config`).
@@ -160,6 +167,8 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
         load_zone(config.get("SHOP_TIMEZONE") or DEFAULT_ZONE)
     except UnknownZone as error:
         raise ConfigError(str(error)) from None
+    if config.get("SHOP_JOBS", "worker") not in ("worker", "inline"):
+        raise ConfigError("SHOP_JOBS must be worker or inline.")
     if config.get("SHOP_STORAGE", "local") not in ("local", "s3"):
         raise ConfigError("SHOP_STORAGE must be local or s3.")
     if config.get("SHOP_STORAGE") == "s3" and not config.get("SHOP_S3_BUCKET"):

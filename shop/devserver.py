@@ -8,7 +8,8 @@ nothing extra starts.
 
 The mail worker (`flask --app shop deliver-mail`) runs beside it as a child process, so
 queued e-mail leaves through SMTP when `MAIL_SERVER` is set (without it, messages stay in
-the outbox table and the worker says so and stops).
+the outbox table and the worker says so and stops). So does the job worker
+(`flask --app shop run-jobs`), which runs large CSV imports.
 """
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ def main() -> None:
             ).start()
             print(f"  Payment sandbox (test payments, no real money) on {SANDBOX_API_BASE}")
     if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # once, not again in each reload
-        start_mail_worker()
+        start_worker("deliver-mail")
+        start_worker("run-jobs")
     app = create_app()
     app.run(host=HOST, port=PORT, debug=True)
 
 
-def start_mail_worker() -> subprocess.Popen:
-    """`flask --app shop deliver-mail` beside the shop, stopped when the shop stops."""
+def start_worker(command: str) -> subprocess.Popen:
+    """`flask --app shop <command>` beside the shop, stopped when the shop stops."""
     worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "shop", "deliver-mail"], env=os.environ.copy()
+        [sys.executable, "-m", "flask", "--app", "shop", command], env=os.environ.copy()
     )
     atexit.register(worker.terminate)
     return worker

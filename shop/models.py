@@ -12,6 +12,7 @@ from shop.delivery.models import Address, DeliveryZone, OrderDelivery
 from shop.discounts.models import Coupon, CouponRedemption, Sale, ShippingRate
 from shop.help.models import HelpPage
 from shop.invoices.models import CreditNote, DocumentCounter, Invoice, InvoiceLine
+from shop.jobs.models import Job
 from shop.mail import OutboxMessage
 from shop.payments.models import ProcessedEvent, Refund
 from shop.prescriptions.models import Prescription
@@ -35,6 +36,7 @@ __all__ = [
     "DocumentCounter",
     "Invoice",
     "InvoiceLine",
+    "Job",
     "Sale",
     "ShippingRate",
     "Category",

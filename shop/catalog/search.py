@@ -127,7 +127,16 @@ _SEARCH_TRIGGERS = frozenset(
 )
 _SEARCH_INDEXES = frozenset({"ix_products_search", "ix_articles_search", "ix_search_words_trgm"})
 _SEARCH_COLUMNS = frozenset({"search_vector", "search_keywords"})
-_SEARCH_OBJECTS = _SEARCH_TABLES | _SEARCH_TRIGGERS | _SEARCH_INDEXES
+# The staff product search's indexes (trigram GIN on PostgreSQL, NOCASE on SQLite).
+_STAFF_SEARCH_INDEXES = frozenset(
+    {
+        "ix_products_name_trgm",
+        "ix_products_slug_trgm",
+        "ix_variants_sku_trgm",
+        "ix_variants_sku_nocase",
+    }
+)
+_SEARCH_OBJECTS = _SEARCH_TABLES | _SEARCH_TRIGGERS | _SEARCH_INDEXES | _STAFF_SEARCH_INDEXES
 
 
 def is_search_object(name: str, type_: str) -> bool:

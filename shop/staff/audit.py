@@ -6,13 +6,14 @@ so a change and its record are committed (or rolled back) together.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, Text, inspect
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, bindparam, insert, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.database import UTCDateTime, utcnow
@@ -80,6 +81,21 @@ def snapshot(obj, *extra: str) -> dict[str, Any]:
     return values
 
 
+def plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values read with Core (a row's mapping), JSON-ready like `snapshot`."""
+    return {key: _plain(value) for key, value in values.items()}
+
+
+def actor() -> tuple[int | None, str]:
+    """(user id, e-mail) of whoever makes the change: a background job's staff member
+    (`g.audit_actor`), the signed-in user of the request, or the system."""
+    if g.get("audit_actor"):
+        return g.audit_actor
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, "system"
+
+
 def audit(
     action: str,
     object_type: str,
@@ -89,14 +105,11 @@ def audit(
     after: dict | None = None,
     summary: str = "",
 ) -> AuditEntry:
-    """Record one staff change (the caller commits it with the change).
-
-    Outside a request (a CLI command such as `expire-orders`) the actor is "system".
-    """
-    user = current_user if has_request_context() and current_user.is_authenticated else None
+    """Record one staff change (the caller commits it with the change)."""
+    actor_id, actor_email = actor()
     entry = AuditEntry(
-        actor_id=user.id if user else None,
-        actor_email=user.email if user else "system",
+        actor_id=actor_id,
+        actor_email=actor_email,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -107,3 +120,48 @@ def audit(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+AUDIT_COLUMNS = ("action", "object_type", "object_id", "summary", "before", "after")
+
+
+def audit_many(entries: list[dict[str, Any]]) -> int:
+    """Record many changes in one INSERT (bulk jobs such as the CSV import).
+
+    Each entry has the keys of `audit`'s arguments: action, object_type, object_id,
+    before, after, summary. PostgreSQL gets one `INSERT … SELECT FROM unnest(:arrays)`,
+    SQLite an executemany. Returns how many were written.
+    """
+    if not entries:
+        return 0
+    actor_id, actor_email = actor()
+    rows = [
+        {"before": None, "after": None, "summary": ""}
+        | entry
+        | {"object_id": str(entry["object_id"])}
+        for entry in entries
+    ]
+    if db.session.get_bind().dialect.name != "postgresql":
+        common = {"created_at": utcnow(), "actor_id": actor_id, "actor_email": actor_email}
+        db.session.execute(insert(AuditEntry.__table__), [common | row for row in rows])
+        return len(rows)
+    arrays = {name: [row[name] for row in rows] for name in AUDIT_COLUMNS}
+    for name in ("before", "after"):
+        arrays[name] = [None if value is None else json.dumps(value) for value in arrays[name]]
+    db.session.execute(
+        text(
+            "INSERT INTO audit_entries (created_at, actor_id, actor_email, "
+            + ", ".join(AUDIT_COLUMNS)
+            + ") SELECT :created_at, :actor_id, :actor_email, d.action, d.object_type, "
+            "d.object_id, d.summary, CAST(d.before AS json), CAST(d.after AS json) FROM unnest("
+            + ", ".join(f"CAST(:{name} AS text[])" for name in AUDIT_COLUMNS)
+            + ") AS d("
+            + ", ".join(AUDIT_COLUMNS)
+            + ")"
+        ).bindparams(
+            bindparam("created_at", type_=UTCDateTime),
+            bindparam("actor_id", type_=Integer),
+        ),
+        {"created_at": utcnow(), "actor_id": actor_id, "actor_email": actor_email} | arrays,
+    )
+    return len(rows)

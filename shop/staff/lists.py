@@ -10,14 +10,19 @@ from shop.listing import Page, ensure_page_exists, page_arg, query_arg
 STAFF_PER_PAGE = 50
 
 
-def staff_page(stmt: Select, *, search_columns=(), per_page: int = STAFF_PER_PAGE) -> Page:
-    """Apply `?q=` (case-insensitive substring over `search_columns`) and `?page=`.
+def staff_page(
+    stmt: Select, *, search_columns=(), search=None, per_page: int = STAFF_PER_PAGE
+) -> Page:
+    """Apply `?q=` (case-insensitive substring over `search_columns`, or the condition
+    `search(q)` returns) and `?page=`.
 
     Bad `page`/`q` values answer 400 and a page past the end 404, as on the storefront.
     """
     q = query_arg("q")
     number = page_arg()
-    if q and search_columns:
+    if q and search is not None:
+        stmt = stmt.where(search(q))
+    elif q and search_columns:
         pattern = f"%{q}%"
         stmt = stmt.where(or_(*(column.ilike(pattern) for column in search_columns)))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))

@@ -333,7 +333,7 @@ def test_the_search_objects_exist(db, is_postgres):
 
 
 def test_migration_writes_the_vectors_search_describes():
-    path = Path(__file__).parents[2] / "migrations" / "versions" / "0014_search_vectors.py"
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0018_search_vectors.py"
     spec = importlib.util.spec_from_file_location("migration_search_vectors", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

@@ -277,7 +277,7 @@ def test_a_file_too_large_is_413(staff, db, catalogue):
     before = state(db)
     response = upload(staff, body)
     assert response.status_code == 413
-    assert "larger than 5 MB" in response.get_data(as_text=True)
+    assert f"larger than {MAX_CSV_BYTES // 2**20} MB" in response.get_data(as_text=True)
     assert state(db) == before and audit_entries(db) == []
 
 

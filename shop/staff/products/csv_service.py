@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Engine, select
 
 from shop.catalog.models import Product, Variant
 from shop.errors import ShopError
-from shop.extensions import db
 from shop.pricing.money import rupees_text
-from shop.staff.audit import audit, snapshot
+from shop.staff.audit import audit, audit_many, plain
+from shop.staff.products import csv_apply as bulk
 from shop.staff.products import csv_rx, service
 from shop.staff.products import stock as stock_rule
-from shop.staff.saving import Tracked, record_changes
+from shop.staff.products.csv_apply import Current
 
 COLUMNS = (
     "sku",
@@ -45,7 +45,6 @@ COLUMNS = (
 # hsn: the product's HSN code (SPEC §12); prescription and limit columns: `csv_rx` (§15)
 OPTIONAL_COLUMNS = ("hsn", "stock_seen", *csv_rx.COLUMNS)
 EXPORT_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
-LOOKUP_CHUNK = 500  # SKUs per IN (...) query, well under SQLite's bound-parameter limit
 BOOLEANS = {"true": True, "false": False}
 LineErrors = list[tuple[int, str]]  # (line number, what is wrong there)
 
@@ -62,9 +61,17 @@ def uninert(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
-def export_rows():
-    """The header and one row per variant, in the columns the import reads back."""
-    rows = db.session.execute(
+EXPORT_BATCH = 2000  # rows fetched from the database at a time
+
+
+def export_rows(engine: Engine) -> Iterator[list]:
+    """The header and one row per variant, in the columns the import reads back.
+
+    Reads on its own connection of `engine` (so it runs after the request has ended, as
+    a streamed response does) through a server-side cursor fetching EXPORT_BATCH rows at
+    a time: memory stays flat whatever the size of the catalogue.
+    """
+    stmt = (
         select(
             Variant.sku,
             Product.slug,
@@ -80,6 +87,12 @@ def export_rows():
         .join(Variant.product)
         .order_by(Product.slug, Variant.position, Variant.id)
     )
+    with engine.connect() as connection:
+        rows = connection.execution_options(yield_per=EXPORT_BATCH).execute(stmt)
+        yield from _export_lines(rows)
+
+
+def _export_lines(rows) -> Iterator[list]:
     yield EXPORT_COLUMNS
     for sku, slug, name, label, mrp, price, stock, active, hsn, *rx in rows:
         yield [
@@ -97,10 +110,17 @@ def export_rows():
         ]
 
 
-def export_csv() -> str:
+def export_chunks(engine: Engine) -> Iterator[str]:
+    """The CSV text in pieces of EXPORT_BATCH lines, for a streamed response."""
     out = io.StringIO()
-    csv.writer(out).writerows(export_rows())
-    return out.getvalue()
+    writer = csv.writer(out)
+    for number, row in enumerate(export_rows(engine), start=1):
+        writer.writerow(row)
+        if number % EXPORT_BATCH == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 @dataclass
@@ -232,30 +252,13 @@ def parse_row(line: int, values: list[str], positions: dict[str, int], errors: L
     )
 
 
-def load_variants(skus: list[str]) -> dict[str, Variant]:
-    """The variants with these SKUs, with their products, in a few queries."""
-    found: dict[str, Variant] = {}
-    for start in range(0, len(skus), LOOKUP_CHUNK):
-        chunk = skus[start : start + LOOKUP_CHUNK]
-        stmt = (
-            select(Variant)
-            .join(Variant.product)
-            .options(contains_eager(Variant.product))
-            .where(Variant.sku.in_(chunk))
-        )
-        found |= {variant.sku: variant for variant in db.session.scalars(stmt)}
-    return found
-
-
-def _row_problem(row: Row, variant: Variant | None, first: Row | None) -> list[str]:
-    if variant is None:
+def _row_problem(row: Row, current: Current | None, first: Row | None) -> list[str]:
+    if current is None:
         return [
             f"sku: there is no variant {row.sku!r} (the import only updates existing variants)."
         ]
-    if row.product_slug != variant.product.slug:
-        return [
-            f"product_slug: {row.sku} belongs to {variant.product.slug}, not {row.product_slug!r}."
-        ]
+    if row.product_slug != current.slug:
+        return [f"product_slug: {row.sku} belongs to {current.slug}, not {row.product_slug!r}."]
     if first is None or first is row:
         return []
     return [
@@ -265,36 +268,37 @@ def _row_problem(row: Row, variant: Variant | None, first: Row | None) -> list[s
     ]
 
 
-def match_rows(rows: list[Row], errors: LineErrors) -> dict[str, Variant]:
+def match_rows(rows: list[Row], errors: LineErrors) -> dict[str, Current]:
     """Match rows to variants by SKU and check what must agree across rows."""
     seen: dict[str, int] = {}
     for row in rows:
         if row.sku in seen:
             errors.append((row.line, f"sku: {row.sku} is already on line {seen[row.sku]}."))
         seen.setdefault(row.sku, row.line)
-    variants = load_variants(list(seen))
+    found = bulk.load_current(list(seen))
     first_of_product: dict[int, Row] = {}
     for row in rows:
-        variant = variants.get(row.sku)
+        current = found.get(row.sku)
         first = None
-        if variant is not None and row.product_slug == variant.product.slug:
-            first = first_of_product.setdefault(variant.product_id, row)
-        errors += [(row.line, problem) for problem in _row_problem(row, variant, first)]
-    return variants
+        if current is not None and row.product_slug == current.slug:
+            first = first_of_product.setdefault(current.product["id"], row)
+        errors += [(row.line, problem) for problem in _row_problem(row, current, first)]
+    return found
 
 
-def plan_stock(rows: list[Row], variants: dict[str, Variant]) -> dict[str, int]:
-    """SKU → stock to write, by the product service's rule; 409 naming every conflict."""
-    writes: dict[str, int] = {}
+def plan_stock(rows: list[Row], found: dict[str, Current]) -> dict[str, tuple[int, int | None]]:
+    """SKU → (stock to write, stock_seen), by the product service's rule; 409 naming
+    every conflict."""
+    writes: dict[str, tuple[int, int | None]] = {}
     conflicts: list[str] = []
     for row in rows:
         stock, conflict = stock_rule.plan_stock(
-            variants[row.sku], row.numbers["stock"], row.stock_seen
+            found[row.sku], row.numbers["stock"], row.stock_seen
         )
         if conflict:
             conflicts.append(f"Line {row.line}: {conflict.message}")
         elif stock is not None:
-            writes[row.sku] = stock
+            writes[row.sku] = (stock, row.stock_seen)
     if conflicts:
         raise ShopError(
             409,
@@ -305,83 +309,90 @@ def plan_stock(rows: list[Row], variants: dict[str, Variant]) -> dict[str, int]:
     return writes
 
 
-def _product_tracked(product: Product, row: Row) -> Tracked:
-    before = snapshot(product)
-    service.set_product_listing(product, row.product_name, row.active)
-    if row.hsn is not None:
-        product.hsn = row.hsn
-    csv_rx.apply(product, row.rx)
-    return Tracked(
-        "product", product, before, snapshot, lambda p, _: f"CSV import changed {p.slug}"
-    )
+def _entry(kind: str, before: dict, changes: dict, summary: str) -> dict:
+    before = plain(before)
+    return {
+        "action": "update",
+        "object_type": kind,
+        "object_id": before["id"],
+        "before": before,
+        "after": before | plain(changes),
+        "summary": summary,
+    }
 
 
-def _variant_tracked(variant: Variant, row: Row, before: dict) -> Tracked:
-    """Track the variant from `before` (taken ahead of any stock write) and apply the row."""
-    service.set_variant_values(variant, {"label": row.variant_label} | row.numbers)
-    return Tracked(
-        "variant",
-        variant,
-        before,
-        snapshot,
-        lambda v, _: f"CSV import changed {v.sku} (line {row.line})",
-    )
-
-
-def apply_rows(rows: list[Row], variants: dict[str, Variant]) -> ImportResult:
-    """Write the rows that differ from the catalogue, each with an audit entry."""
-    stock = plan_stock(rows, variants)
-    befores = {row.sku: snapshot(variants[row.sku]) for row in rows}
-    for row in rows:  # stock first, while nothing else is pending
-        if row.sku in stock:
-            stock_rule.write_stock(variants[row.sku], stock[row.sku], row.stock_seen)
+def apply_rows(rows: list[Row], found: dict[str, Current]) -> ImportResult:
+    """Write the rows that differ from the catalogue in set-based statements, with one
+    audit entry per changed product and variant (in file order)."""
+    stock = plan_stock(rows, found)
     result = ImportResult(rows=len(rows))
-    tracked: list[Tracked] = []
+    products: dict[int, dict] = {}
+    variants: dict[int, dict] = {}
+    entries: list[dict] = []
     done: set[int] = set()
-    with db.session.no_autoflush:
-        for row in rows:
-            variant = variants[row.sku]
-            product = variant.product
-            if product.id not in done:
-                done.add(product.id)
-                if (
-                    product.name.strip() != row.product_name
-                    or product.active != row.active
-                    or (row.hsn is not None and product.hsn != row.hsn)
-                    or csv_rx.differs(product, row.rx)
-                ):
-                    tracked.append(_product_tracked(product, row))
-                    result.products.append(product.slug)
-            if row.sku in stock or _differs(variant, row):
-                tracked.append(_variant_tracked(variant, row, befores[row.sku]))
-                result.variants.append(variant.sku)
-    db.session.flush()
-    record_changes(tracked)
+    for row in rows:
+        current = found[row.sku]
+        product, variant = current.product, current.variant
+        if product["id"] not in done:
+            done.add(product["id"])
+            changes = bulk.product_values(row, product)
+            if changes is not None:
+                products[product["id"]] = changes
+                result.products.append(product["slug"])
+                entries.append(
+                    _entry("product", product, changes, f"CSV import changed {product['slug']}")
+                )
+        changes = bulk.variant_values(row, variant)
+        if changes is not None:
+            variants[variant["id"]] = changes
+        if changes is not None or row.sku in stock:
+            after = (changes or {}) | ({"stock": stock[row.sku][0]} if row.sku in stock else {})
+            result.variants.append(row.sku)
+            entries.append(
+                _entry("variant", variant, after, f"CSV import changed {row.sku} (line {row.line})")
+            )
+    if not result.changed:
+        return result
+    bulk.write_stock(stock, found)
+    bulk.write_variants(variants)
+    bulk.write_products(products)
+    audit_many(entries)
+    changed = [found[sku] for sku in result.variants]
+    bulk.refresh_derived(
+        [current.variant["id"] for current in changed],
+        set(products) | {current.product["id"] for current in changed},
+    )
     return result
 
 
-def _differs(variant: Variant, row: Row) -> bool:
-    return (
-        variant.label.strip() != row.variant_label
-        or variant.mrp != row.numbers["mrp"]
-        or variant.price != row.numbers["price"]
-    )
+PROGRESS_EVERY = 5000  # rows between progress reports of a background import
 
 
-def import_products(data: bytes, filename: str) -> tuple[ImportResult | None, LineErrors]:
+def import_products(
+    data: bytes, filename: str, progress=None
+) -> tuple[ImportResult | None, LineErrors]:
     """Check the whole file, then apply it all or nothing.
 
     Returns the result, or None and the errors sorted by line. Raises ShopError when the
     file is unreadable, its header is wrong (400) or its stock is stale (409). The caller
-    commits.
+    commits. `progress(phase, done, total)`, when given (a background job), is called
+    while reading and before writing, never once anything has been written.
     """
+    report = progress or (lambda phase, done, total: None)
     header, records = read_csv(data)
     positions = check_header(header)
     errors: LineErrors = []
-    rows = [row for line, values in records if (row := parse_row(line, values, positions, errors))]
+    rows: list[Row] = []
+    for number, (line, values) in enumerate(records):
+        if number % PROGRESS_EVERY == 0:
+            report("checking rows", number, len(records))
+        if row := parse_row(line, values, positions, errors):
+            rows.append(row)
+    report("matching SKUs", len(records), len(records))
     variants = match_rows(rows, errors)
     if errors:
         return None, sorted(errors, key=lambda error: error[0])
+    report("writing", len(records), len(records))
     result = apply_rows(rows, variants)
     if result.changed:
         audit(

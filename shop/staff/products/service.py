@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -76,9 +77,12 @@ def read_variant_values(mrp: str, price: str, stock: str) -> tuple[dict[str, int
             errors[name] = problem
         else:
             values[name] = amount
-    rules = Variant(
+    # The model's own rules, checked on plain values (no ORM instance: the CSV reads
+    # hundreds of thousands of rows through here).
+    checked = SimpleNamespace(
         mrp=values.get("mrp"), price=values.get("price"), stock=values.get("stock")
-    ).validate()
+    )
+    rules = Variant.validate(checked)
     for name, message in rules.items():
         errors.setdefault(name, message)
     return values, errors
@@ -279,16 +283,22 @@ def _delete_variants(product: Product, plan: VariantPlan, before: dict[int, dict
     return len(plan.deletes)
 
 
+def variant_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns checked values set on a variant: SKU, label and prices. Stock only
+    ever goes through the stock rule (`write_stock`, or the CSV's conditional UPDATE)."""
+    return {name: values[name] for name in ("sku", "label", "mrp", "price") if name in values}
+
+
 def set_variant_values(variant: Variant, values: dict[str, Any]) -> None:
-    """Apply checked SKU, label and prices; stock only ever goes through `write_stock`."""
-    for name in ("sku", "label", "mrp", "price"):
-        if name in values:
-            setattr(variant, name, values[name])
+    """Apply checked SKU, label and prices to a loaded variant."""
+    for name, value in variant_columns(values).items():
+        setattr(variant, name, value)
 
 
-def set_product_listing(product: Product, name: str, active: bool) -> None:
-    """Apply a checked name and active flag (what the CSV carries of a product)."""
-    product.name, product.active = name, active
+def listing_columns(name: str, active: bool, hsn: str | None = None) -> dict[str, Any]:
+    """The columns a checked name, active flag and (when given) HSN code set on a product:
+    what the CSV carries of a product."""
+    return {"name": name, "active": active} | ({"hsn": hsn} if hsn is not None else {})
 
 
 def _update_variants(product: Product, plan: VariantPlan) -> list[Variant]:
