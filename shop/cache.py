@@ -41,7 +41,7 @@ from flask import session as flask_session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, event, text, update
+from sqlalchemy import String, event, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db
@@ -101,6 +101,18 @@ _VERSION_SQL = text("SELECT value FROM site_versions WHERE name = 'content'")
 def content_version() -> int:
     """Read the content version (0 before the first bump)."""
     return db.session.execute(_VERSION_SQL).scalar() or 0
+
+
+def content_version_column():
+    """The content version as a column, for hot queries that read it with their rows
+    (one statement instead of two); NULL, meaning 0, before the first bump."""
+    table = SiteVersion.__table__
+    return (
+        select(table.c.value)
+        .where(table.c.name == CONTENT)
+        .scalar_subquery()
+        .label("content_version")
+    )
 
 
 class VersionMemo:

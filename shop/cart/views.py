@@ -56,8 +56,7 @@ def add():
         variant_id = service.parse_id(request.form.get("variant_id"), "variant_id")
         quantity = service.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
         ref = service.parse_ref(request.form.get("ref"))
-        cart_id = service.current_cart_id(create=True)
-        added = service.add_item(cart_id, variant_id, quantity, ref, utcnow())
+        added = service.add_item(variant_id, quantity, ref, utcnow())
     except ShopError as error:
         return refuse(error)
     db.session.commit()
