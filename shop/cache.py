@@ -48,7 +48,7 @@ from flask import session as flask_session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, event, select, update
+from sqlalchemy import String, event, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db
@@ -143,6 +143,18 @@ def _versions() -> tuple[int, datetime | None]:
 def content_version() -> int:
     """Read the content version (0 before the first bump)."""
     return _versions()[0]
+
+
+def content_version_column():
+    """The content version as a column, for hot queries that read it with their rows
+    (one statement instead of two); NULL, meaning 0, before the first bump."""
+    table = SiteVersion.__table__
+    return (
+        select(table.c.value)
+        .where(table.c.name == CONTENT)
+        .scalar_subquery()
+        .label("content_version")
+    )
 
 
 class VersionMemo:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from shop.cache import content_version_column
 from shop.cart.models import Cart, CartLine, new_cart_token
 from shop.catalog.models import Product, ProductImage, Variant
 from shop.database import utcnow
@@ -52,15 +53,24 @@ def cart_for_user(user_id: int, *, create: bool, with_lines: bool = False) -> Ca
     return cart
 
 
+def visitor_key() -> tuple[str, int | str | None]:
+    """How the visitor's cart is found: ("user", id) when signed in, else ("token", …)."""
+    if current_user.is_authenticated:
+        return "user", current_user.id
+    return "token", session.get(SESSION_TOKEN)
+
+
 def current_cart_id(*, create: bool) -> int | None:
     """The visitor's cart id alone, without loading the cart (for adding to it)."""
-    if current_user.is_authenticated:
-        by, key = "user", current_user.id
-    else:
-        by, key = "token", session.get(SESSION_TOKEN)
+    by, key = visitor_key()
     cart_id = db.session.execute(_cart_id_stmt(by), {"key": key}).scalar() if key else None
     if cart_id is not None or not create:
         return cart_id
+    return create_cart_id(by, key)
+
+
+def create_cart_id(by: str, key: int | str | None) -> int:
+    """Make the visitor's cart (unless a concurrent request just did) and return its id."""
     if by == "user":
         _insert_cart(token=new_cart_token(), user_id=key)
     else:
@@ -82,6 +92,11 @@ def _whose(by: str) -> tuple:
 @functools.cache
 def _cart_id_stmt(by: str):
     return select(Cart.id).where(*_whose(by))
+
+
+def cart_id_column(by: str):
+    """The visitor's cart id as a column (NULL when there is none yet), bound to `key`."""
+    return _cart_id_stmt(by).scalar_subquery().label("cart_id")
 
 
 @functools.cache
@@ -107,6 +122,7 @@ def _cart_stmt(by: str, with_lines: bool):
             ProductImage.alt,
             ProductImage.width,
             ProductImage.height,
+            content_version_column(),
         )
         .outerjoin(CartLine, CartLine.cart_id == Cart.id)
         .outerjoin(Variant, Variant.id == CartLine.variant_id)
@@ -120,7 +136,8 @@ def _cart_stmt(by: str, with_lines: bool):
 def _load_cart(by: str, key, *, with_lines: bool) -> Cart | None:
     """One query for the cart; with `with_lines` its lines, variants, products and each
     product's main image come in the same query as plain rows (cheaper than eager-loading
-    options) and are attached as already-loaded relationships, so nothing loads lazily."""
+    options) and are attached as already-loaded relationships, so nothing loads lazily.
+    The content version comes along too, so pricing needs no query of its own."""
     stmt = _cart_stmt(by, with_lines)
     if not with_lines:
         return db.session.execute(stmt, {"key": key}).scalar()
@@ -130,7 +147,7 @@ def _load_cart(by: str, key, *, with_lines: bool) -> Cart | None:
     cart = rows[0][0]
     lines = []
     images: dict[int, Image] = {}
-    for _cart, line, variant, product, *image in rows:
+    for _cart, line, variant, product, *image, _version in rows:
         if line is None:
             continue
         set_committed_value(variant, "product", product)
@@ -141,6 +158,7 @@ def _load_cart(by: str, key, *, with_lines: bool) -> Cart | None:
             images[product.id] = Image(*image)
     set_committed_value(cart, "lines", lines)
     cart.main_images = images
+    cart.content_version = rows[0][-1] or 0
     return cart
 
 
@@ -217,9 +235,12 @@ def remember_count_value(count: int) -> None:
 
 @functools.cache
 def _count_stmt():
-    total = func.coalesce(func.sum(CartLine.quantity), 0)
-    return select(total).where(CartLine.cart_id == bindparam("cart_id"))
+    lines = CartLine.__table__.c
+    return select(func.coalesce(func.sum(lines.quantity), 0)).where(
+        lines.cart_id == bindparam("cart_id")
+    )
 
 
 def count_items(cart_id: int) -> int:
-    return db.session.execute(_count_stmt(), {"cart_id": cart_id}).scalar()
+    """The cart's number of units (a Core query: no ORM work on the add-to-cart path)."""
+    return db.session.connection().execute(_count_stmt(), {"cart_id": cart_id}).scalar()

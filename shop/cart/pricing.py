@@ -84,25 +84,40 @@ def price_cart(
 ) -> CartView:
     """Price a cart live: sales, the coupon, shipping; with notices of what changed.
 
-    Uses the lines loaded with the cart (`current_cart(with_lines=True)`), else reads
-    them afresh; either way a fixed number of queries whatever the number of lines.
+    Uses the lines loaded with the cart (`current_cart(with_lines=True)`, which also
+    read the content version), else reads them afresh; either way a fixed number of
+    queries whatever the number of lines.
     """
     now = now or utcnow()
-    rules = discounts.pricing_rules(now)
+    fresh = cart is not None and cart.main_images is not None
+    fresh = fresh and "lines" not in inspect(cart).unloaded
+    rules = discounts.pricing_rules(now, cart.content_version if fresh else None)
     shipping, sales = rules.shipping, rules.sales
     if cart is None:
         empty = engine.calculate_totals([], shipping=shipping, now=now)
         return CartView(None, [], empty)
-    fresh = cart.main_images is not None and "lines" not in inspect(cart).unloaded
-    if not fresh:  # not loaded by `current_cart(with_lines=True)` in this transaction
-        lines = db.session.scalars(
-            select(CartLine)
-            .where(CartLine.cart_id == cart.id)
-            .options(joinedload(CartLine.variant).joinedload(Variant.product))
-            .order_by(CartLine.id)
-        ).all()
-    else:
-        lines = list(cart.lines)
+    items, inputs = _items(list(cart.lines) if fresh else _read_lines(cart.id))
+    code = coupon_code or cart.coupon_code
+    coupon = None
+    if code:
+        row = discounts.find_coupon(code)
+        coupon = discounts.coupon_rule(row, customer_key) if row else None
+    totals = engine.calculate_totals(inputs, sales=sales, coupon=coupon, shipping=shipping, now=now)
+    return CartView(cart, items, totals, _note_price_changes(items, totals))
+
+
+def _read_lines(cart_id: int) -> list[CartLine]:
+    """The lines with their variants and products, for a cart not loaded with them."""
+    return db.session.scalars(
+        select(CartLine)
+        .where(CartLine.cart_id == cart_id)
+        .options(joinedload(CartLine.variant).joinedload(Variant.product))
+        .order_by(CartLine.id)
+    ).all()
+
+
+def _items(lines: list[CartLine]) -> tuple[list[CartItem], list[engine.LineInput]]:
+    """Every line as shown, and the engine's inputs for those that can be bought now."""
     items: list[CartItem] = []
     inputs: list[engine.LineInput] = []
     for line in lines:
@@ -127,12 +142,11 @@ def price_cart(
             )
             continue
         inputs.append(_line_input(variant, line.quantity, key=line.id))
-    code = coupon_code or cart.coupon_code
-    coupon = None
-    if code:
-        row = discounts.find_coupon(code)
-        coupon = discounts.coupon_rule(row, customer_key) if row else None
-    totals = engine.calculate_totals(inputs, sales=sales, coupon=coupon, shipping=shipping, now=now)
+    return items, inputs
+
+
+def _note_price_changes(items: list[CartItem], totals: engine.Totals) -> list[str]:
+    """Attach each line's price and say which changed since the shopper added it."""
     priced = {p.key: p for p in totals.lines}
     notices: list[str] = []
     for item in items:
@@ -145,7 +159,7 @@ def price_cart(
                 f"{format_money(after)} since you added it."
             )
             notices.append(f"{item.product.name}: {item.notice}")
-    return CartView(cart, items, totals, notices)
+    return notices
 
 
 def attach_images(view: CartView) -> None:

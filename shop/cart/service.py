@@ -16,17 +16,21 @@ from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 # Finding (`finding`) and pricing (`pricing`) live in their own modules, re-exported here.
+from shop.cache import content_version_column
 from shop.cart.finding import (  # noqa: F401 - re-exported for callers
     SESSION_COUNT,
     SESSION_TOKEN,
     Image,
     cart_for_user,
+    cart_id_column,
     count_items,
+    create_cart_id,
     current_cart,
     current_cart_id,
     main_images,
     remember_count,
     remember_count_value,
+    visitor_key,
 )
 from shop.cart.models import Cart, CartLine
 from shop.cart.pricing import (  # noqa: F401 - re-exported for callers
@@ -38,7 +42,7 @@ from shop.cart.pricing import (  # noqa: F401 - re-exported for callers
     unit_price,
 )
 from shop.catalog.models import Product, Variant
-from shop.database import utcnow
+from shop.database import UTCDateTime, utcnow
 from shop.discounts import service as discounts
 from shop.errors import ShopError
 from shop.extensions import db
@@ -100,27 +104,38 @@ class Sellable:
 
 
 @functools.cache
-def _sellable_stmt():
-    return (
+def _sellable_stmt(by: str | None = None):
+    """A variant's facts for adding it; with `by`, also the visitor's cart id (bound to
+    `key`) and the content version, so adding starts with one statement, not three."""
+    variant, product = Variant.__table__.c, Product.__table__.c
+    stmt = (
         select(
-            Variant.id,
-            Variant.label,
-            Variant.mrp,
-            Variant.price,
-            Variant.stock,
-            Product.id,
-            Product.category_id,
-            Product.gst_rate,
-            Product.max_per_order,
-            Product.name,
+            variant.id,
+            variant.label,
+            variant.mrp,
+            variant.price,
+            variant.stock,
+            product.id,
+            product.category_id,
+            product.gst_rate,
+            product.max_per_order,
+            product.name,
         )
-        .join(Product, Product.id == Variant.product_id)
-        .where(Variant.id == bindparam("variant_id"), Product.active.is_(True))
+        .join_from(Variant.__table__, Product.__table__, product.id == variant.product_id)
+        .where(variant.id == bindparam("variant_id"), product.active.is_(True))
     )
+    if by is not None:
+        stmt = stmt.add_columns(cart_id_column(by), content_version_column())
+    return stmt
+
+
+def _core(stmt, params: dict):
+    """Run a Core statement on the session's connection: no ORM work on a hot path."""
+    return db.session.connection().execute(stmt, params)
 
 
 def _sellable(variant_id: int) -> Sellable:
-    row = db.session.execute(_sellable_stmt(), {"variant_id": variant_id}).one_or_none()
+    row = _core(_sellable_stmt(), {"variant_id": variant_id}).one_or_none()
     if row is None:
         raise ShopError(404, "That product is not available.")
     return Sellable(*row)
@@ -150,17 +165,18 @@ class Added:
 def _add_stmt(dialect: str):
     """INSERT the line, or raise its quantity while it stays within `limit`."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(CartLine).values(
+    lines = CartLine.__table__
+    stmt = insert(lines).values(
         cart_id=bindparam("cart_id"),
         variant_id=bindparam("variant_id"),
         quantity=bindparam("quantity"),
         ref=bindparam("ref"),
         ref_pos=bindparam("ref_pos"),
-        ref_at=bindparam("ref_at"),
+        ref_at=bindparam("ref_at", type_=UTCDateTime),
         price_seen=bindparam("price_seen"),
-        added_at=bindparam("added_at"),
+        added_at=bindparam("added_at", type_=UTCDateTime),
     )
-    new_quantity = CartLine.quantity + stmt.excluded.quantity
+    new_quantity = lines.c.quantity + stmt.excluded.quantity
     came_from_article = (stmt.excluded.ref.is_not(None), stmt.excluded.ref_pos)
     return stmt.on_conflict_do_update(
         index_elements=["cart_id", "variant_id"],
@@ -168,18 +184,17 @@ def _add_stmt(dialect: str):
             "quantity": new_quantity,
             "price_seen": stmt.excluded.price_seen,
             # The last article the shopper came from wins (an add without one keeps it).
-            "ref": func.coalesce(stmt.excluded.ref, CartLine.ref),
-            "ref_pos": case(came_from_article, else_=CartLine.ref_pos),
+            "ref": func.coalesce(stmt.excluded.ref, lines.c.ref),
+            "ref_pos": case(came_from_article, else_=lines.c.ref_pos),
             "ref_at": case(
-                (stmt.excluded.ref.is_not(None), stmt.excluded.ref_at), else_=CartLine.ref_at
+                (stmt.excluded.ref.is_not(None), stmt.excluded.ref_at), else_=lines.c.ref_at
             ),
         },
         where=new_quantity <= bindparam("limit"),
-    ).returning(CartLine.quantity)
+    ).returning(lines.c.quantity)
 
 
 def add_item(
-    cart_id: int,
     variant_id: int,
     quantity: int,
     ref: str | None,
@@ -188,17 +203,25 @@ def add_item(
     ref_pos: int | None = None,
     ref_at: datetime | None = None,
 ) -> Added:
-    """Add `quantity` of a variant; an existing line grows instead of duplicating.
+    """Add `quantity` of a variant to the visitor's cart, made on the first add.
 
-    One atomic statement inserts the line or raises its quantity, only while the new
-    quantity stays within stock and `max_per_order`: concurrent adds of one variant
-    neither collide on the (cart, variant) unique constraint nor lose an increment.
-    The cart itself is never loaded.
+    The variant, the cart's id and the content version (for the sale price) come in one
+    query; the cart itself is never loaded. Then one atomic statement inserts the line
+    or raises its quantity, only while the new quantity stays within stock and
+    `max_per_order`: concurrent adds of one variant neither collide on the (cart,
+    variant) unique constraint nor lose an increment.
     """
-    item = _sellable(variant_id)
+    by, key = visitor_key()
+    row = _core(_sellable_stmt(by), {"variant_id": variant_id, "key": key}).one_or_none()
+    if row is None:
+        raise ShopError(404, "That product is not available.")
+    *facts, cart_id, version = row
+    item = Sellable(*facts)
     _check_limits(item, quantity)
-    price = unit_price_of(item, now)
-    line_quantity = db.session.execute(
+    price = unit_price_of(item, now, version=version or 0)
+    if cart_id is None:
+        cart_id = create_cart_id(by, key)
+    line_quantity = _core(
         _add_stmt(db.session.get_bind().dialect.name),
         {
             "cart_id": cart_id,
@@ -336,7 +359,7 @@ def merge_carts(source: Cart, target: Cart) -> list[str]:
 # --- pricing one unit -----------------------------------------------------------------
 
 
-def unit_price_of(item: Sellable, now: datetime) -> int:
+def unit_price_of(item: Sellable, now: datetime, *, version: int | None = None) -> int:
     line = engine.LineInput(
         key=item.variant_id,
         product_id=item.product_id,
@@ -346,7 +369,8 @@ def unit_price_of(item: Sellable, now: datetime) -> int:
         quantity=1,
         gst_rate=item.gst_rate,
     )
-    price, _sale = engine.best_sale_price(line, discounts.pricing_rules(now).sales, now)
+    rules = discounts.pricing_rules(now, version)
+    price, _sale = engine.best_sale_price(line, rules.sales, now)
     return price
 
 

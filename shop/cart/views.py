@@ -57,9 +57,7 @@ def add():
         variant_id = service.parse_id(request.form.get("variant_id"), "variant_id")
         quantity = service.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
         came_from = ref_for_add(service.parse_ref(request.form.get("ref")), request.form.get("pos"))
-        cart_id = service.current_cart_id(create=True)
         added = service.add_item(
-            cart_id,
             variant_id,
             quantity,
             came_from.slug if came_from else None,

@@ -146,7 +146,7 @@ class PricingRules:
     shipping: engine.Shipping
 
 
-def pricing_rules(now: datetime) -> PricingRules:
+def pricing_rules(now: datetime, version: int | None = None) -> PricingRules:
     """The sales and shipping rate to price with, in one cheap query when nothing changed.
 
     Sales and shipping rates bump the content version in the transaction that changes
@@ -154,10 +154,13 @@ def pricing_rules(now: datetime) -> PricingRules:
     database holds: money paths read the version on every call instead of the page
     cache's once-a-second memo. Sales that have not started yet are kept too (the
     engine checks start and end times against `now`); sales already over are dropped.
+    `version`, when given, is the content version the caller has just read in this
+    transaction along with its own rows (`shop.cache.content_version_column`).
     """
     from shop.cache import content_version
 
-    version = content_version()
+    if version is None:
+        version = content_version()
     memo: dict = current_app.extensions.setdefault("pricing_rules", {})
     rules = memo.get("rules")
     if rules is None or rules.version != version or _has_ended(rules, now):

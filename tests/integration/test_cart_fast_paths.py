@@ -78,9 +78,11 @@ def test_cart_page_and_review_run_the_same_queries_for_1_and_20_lines(shopper, d
     _cart_with(client, token, variants[1:])
     response, page_twenty = _statements(count_queries, lambda: client.get("/cart"))
     assert response.get_data(as_text=True).count('data-line-id="') == 20
+    assert sum(1 for s in page_twenty if "site_versions" in s) == 1  # inside the cart query
     response, review_twenty = _statements(count_queries, lambda: client.get("/checkout"))
     assert response.status_code == 200
-    assert len(page_twenty) == len(page_one) <= 3  # (the user, when signed in), cart, rules
+    # (the user, when signed in), then the cart with its lines and the content version
+    assert len(page_twenty) == len(page_one) <= 2
     assert len(review_twenty) == len(review_one)
 
 
@@ -93,10 +95,13 @@ def test_adding_runs_the_same_queries_into_a_cart_of_1_or_20_lines(shopper, db, 
     _cart_with(client, token, variants[2:21])
     response, large = _statements(count_queries, lambda: _add(client, token, variants[21]))
     assert response.status_code == 303
-    assert len(large) == len(small) <= 7
+    # (the user, when signed in), the variant with the cart id and content version, the
+    # upsert, the new count
+    assert len(large) == len(small) <= 4
     # the cart is never loaded and priced: no statement reads its lines with their products
     assert not [s for s in large if "FROM carts" in s and "cart_lines" in s]
     assert sum(1 for s in large if WRITE.match(s)) == 1  # one upsert, nothing else
+    assert sum(1 for s in large if "site_versions" in s) == 1  # read along with the variant
 
 
 def test_viewing_an_unchanged_cart_writes_nothing_and_sends_no_cookie(client, db, count_queries):
@@ -144,3 +149,20 @@ def test_a_new_sale_reprices_the_cart_at_once(client, db):
     sale.active = False
     db.session.commit()
     assert 'data-total="subtotal">₹719<' in client.get("/cart").get_data(as_text=True)
+
+
+def test_adding_right_after_a_sale_starts_remembers_the_sale_price(client, db):
+    """Adding reads the content version with the variant: a new sale counts at once."""
+    token = csrf_token_for(client)
+    first, second = _variants(db, 2)
+    _cart_with(client, token, [first])  # the pricing rules are now cached, without a sale
+    sale = Sale(name="Half", kind="percent", value=50)
+    sale.products.append(db.session.get(Variant, second).product)
+    db.session.add(sale)
+    db.session.commit()
+    assert _add(client, token, second).status_code == 303
+    db.session.expire_all()
+    line = db.session.scalars(select(CartLine).where(CartLine.variant_id == second)).one()
+    assert line.price_seen == 35950  # ₹719 less 50%, not the ₹719 cached before the sale
+    page = client.get("/cart").get_data(as_text=True)
+    assert "The price dropped" not in page and "The price went up" not in page
