@@ -438,8 +438,8 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
         payment_intent = payment_intent.get("id")
     if session.get("payment_status") != "paid":
         if order.state == OrderState.PENDING_PAYMENT:
-            _record_once(order, actor, WAITING_NOTE)
-            if session.get("status") == "complete":
+            first = _record_once(order, actor, WAITING_NOTE)
+            if first and session.get("status") == "complete":
                 # A bank transfer that is still clearing: the shopper has finished, so
                 # the cart empties now, as it does for a card payment.
                 _take_out_of_cart(order)
@@ -477,13 +477,21 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
     return order
 
 
-def _record_once(order: Order, actor: str, note: str) -> None:
-    """Log `note` unless it is already on the order's timeline (reloading writes nothing)."""
-    seen = db.session.scalar(
-        select(exists().where(OrderEvent.order_id == order.id, OrderEvent.note == note))
+def _has_note(order: Order, note: str) -> bool:
+    return bool(
+        db.session.scalar(
+            select(exists().where(OrderEvent.order_id == order.id, OrderEvent.note == note))
+        )
     )
-    if not seen:
-        record(order, actor=actor, note=note)
+
+
+def _record_once(order: Order, actor: str, note: str) -> bool:
+    """Log `note` unless it is already on the order's timeline (reloading writes nothing);
+    whether it was logged now."""
+    if _has_note(order, note):
+        return False
+    record(order, actor=actor, note=note)
+    return True
 
 
 def _flag(order: Order, actor: str, note: str) -> None:
@@ -501,18 +509,15 @@ def _mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | Non
     # rollback gives its number back (no gap in the series).
     issue_invoice(order)
     finalise_coupon_use(order.id)
-    _take_out_of_cart(order)
+    if order.cart_id and not _has_note(order, WAITING_NOTE):  # else emptied while it cleared
+        _take_out_of_cart(order)
     send_confirmation(order)
     db.session.flush()
 
 
 def _take_out_of_cart(order: Order) -> None:
-    """Take what the order bought out of its cart, once.
-
-    Only those quantities leave: lines added since then stay. The order then lets go of
-    the cart (`cart_id` NULL), so paying later removes nothing twice and the cart's next
-    checkout is a new order.
-    """
+    """Take what the order bought out of its cart: only those quantities (lines added
+    since then stay); called once per order, when it is paid or its transfer starts."""
     if not order.cart_id:
         return
     bought: dict[int, int] = {}
@@ -520,7 +525,6 @@ def _take_out_of_cart(order: Order) -> None:
         if line.variant_id is not None:
             bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
     cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
-    order.cart_id = None
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:
