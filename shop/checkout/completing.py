@@ -60,8 +60,8 @@ def complete_order(session: dict, *, actor: str) -> Order | None:
         if session.get("status") == "complete" and _authorised_for_review(order, session, actor):
             return order  # a prescription order: authorised, now waiting for a pharmacist
         if order.state == OrderState.PENDING_PAYMENT:
-            _record_once(order, actor, WAITING_NOTE)
-            if session.get("status") == "complete":
+            first = _record_once(order, actor, WAITING_NOTE)
+            if first and session.get("status") == "complete":
                 # A bank transfer that is still clearing: the shopper has finished, so
                 # the cart empties now, as it does for a card payment.
                 take_out_of_cart(order)
@@ -112,13 +112,21 @@ def _suspicious(order: Order, session: dict, actor: str, payment_intent: str | N
     return False
 
 
-def _record_once(order: Order, actor: str, note: str) -> None:
-    """Log `note` unless it is already on the order's timeline (reloading writes nothing)."""
-    seen = db.session.scalar(
-        select(exists().where(OrderEvent.order_id == order.id, OrderEvent.note == note))
+def _has_note(order: Order, note: str) -> bool:
+    return bool(
+        db.session.scalar(
+            select(exists().where(OrderEvent.order_id == order.id, OrderEvent.note == note))
+        )
     )
-    if not seen:
-        record(order, actor=actor, note=note)
+
+
+def _record_once(order: Order, actor: str, note: str) -> bool:
+    """Log `note` unless it is already on the order's timeline (reloading writes nothing);
+    whether it was logged now."""
+    if _has_note(order, note):
+        return False
+    record(order, actor=actor, note=note)
+    return True
 
 
 def _flag(order: Order, actor: str, note: str) -> None:
@@ -141,7 +149,8 @@ def mark_paid(order: Order, *, actor: str, note: str, payment_intent: str | None
     # rollback gives its number back (no gap in the series).
     issue_invoice(order)
     finalise_coupon_use(order.id)
-    take_out_of_cart(order)
+    if order.cart_id and not _has_note(order, WAITING_NOTE):  # else emptied while it cleared
+        take_out_of_cart(order)
     send_confirmation(order)
     db.session.flush()
     return True
@@ -151,12 +160,8 @@ flag_order = _flag
 
 
 def take_out_of_cart(order: Order) -> None:
-    """Take what the order bought out of its cart, once.
-
-    Only those quantities leave: lines added since then stay. The order then lets go of
-    the cart (`cart_id` NULL), so paying later removes nothing twice and the cart's next
-    checkout is a new order.
-    """
+    """Take what the order bought out of its cart: only those quantities (lines added
+    since then stay); called once per order, when it is paid or its transfer starts."""
     if not order.cart_id:
         return
     bought: dict[int, int] = {}
@@ -164,7 +169,6 @@ def take_out_of_cart(order: Order) -> None:
         if line.variant_id is not None:
             bought[line.variant_id] = bought.get(line.variant_id, 0) + line.quantity
     cart_service.remove_ordered(order.cart_id, bought, order.coupon_code)
-    order.cart_id = None
 
 
 def cancel_order(order: Order, *, actor: str, note: str) -> bool:

@@ -152,10 +152,6 @@ def cancel():
         if looks_like_order_number(number)
         else None
     )
-    if order is not None and order.cart_id is None:
-        # Its checkout finished (paid, or a transfer still clearing): nothing to cancel.
-        flash("That order's checkout is finished; its confirmation e-mail has the details.")
-        return redirect(url_for("cart.show"), 303)
     if order is None or cart is None or order.cart_id != cart.id:
         flash("Payment cancelled — nothing was charged. Your cart is as you left it.", "notice")
         return redirect(url_for("cart.show"), 303)
