@@ -48,7 +48,7 @@ from flask import session as flask_session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, event, select, text, update
+from sqlalchemy import String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db

@@ -12,7 +12,6 @@ from flask import (
     abort,
     make_response,
     render_template,
-    request,
     send_from_directory,
 )
 
