@@ -115,13 +115,18 @@ def downgrade():
     with op.batch_alter_table("questions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_questions_user_id"))
 
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_index("ix_products_name")
-        batch_op.drop_index("ix_products_active_sort_price")
-        batch_op.drop_index("ix_products_active_sort_discount")
-        batch_op.drop_index("ix_products_active_created")
-        batch_op.drop_column("sort_discount")
-        batch_op.drop_column("sort_price")
+    for name in (
+        "ix_products_name",
+        "ix_products_active_sort_price",
+        "ix_products_active_sort_discount",
+        "ix_products_active_created",
+    ):
+        op.drop_index(name, table_name="products")
+    # SQLite drops the columns in place: a batch copy of `products` would turn each
+    # column's CHECK into a table CHECK (so an older downgrade could no longer drop that
+    # column) and would lose the full-text triggers.
+    op.drop_column("products", "sort_discount")
+    op.drop_column("products", "sort_price")
 
     with op.batch_alter_table("product_conditions", schema=None) as batch_op:
         batch_op.drop_index("ix_product_conditions_condition_id")
