@@ -54,7 +54,9 @@ def test_states_are_one_enum_and_the_sets_come_from_the_transition_table():
     assert all(isinstance(state, str) for state in OrderState)
     assert {s for s in OrderState if can_transition(s, OrderState.REFUNDED)} == REFUNDABLE
     assert {s for s in OrderState if can_transition(s, OrderState.SHIPPED)} == SHIPPABLE
-    assert {OrderState.PENDING_PAYMENT} == OPEN
+    # unpaid and holding stock: waiting for payment, or authorised and waiting for a
+    # pharmacist (SPEC §15)
+    assert {OrderState.PENDING_PAYMENT, OrderState.AWAITING_REVIEW} == OPEN
     assert OrderState.PARTIALLY_REFUNDED in SHIPPABLE  # SPEC §7: the rest still ships
     assert OrderState.CANCELLED not in REFUNDABLE | SHIPPABLE
 

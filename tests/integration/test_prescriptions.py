@@ -113,7 +113,7 @@ def test_the_whole_path_upload_authorise_approve_paid_with_invoice(
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
     assert db.session.get(Variant, rx).stock == 3  # still held while in review
     page = client.get(f"/account/orders/{order.number}?key=" + _key(client, order))
-    assert b"Prescription being reviewed" in page.data
+    assert "Waiting for a pharmacist" in page.get_data(as_text=True)
 
     queue = pharmacist.get("/staff/prescriptions/")
     assert queue.status_code == 200 and order.number in queue.get_data(as_text=True)
