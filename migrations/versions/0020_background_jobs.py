@@ -40,9 +40,11 @@ def upgrade():
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jobs_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_jobs_created_by_id"), ["created_by_id"], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_jobs_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_jobs_state"))
     op.drop_table("jobs")

@@ -20,7 +20,9 @@ class Job(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))  # "csv_import", …
     state: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_by_email: Mapped[str] = mapped_column(String(320))
     filename: Mapped[str] = mapped_column(String(200), default="")
     # The input (an uploaded file), emptied once the job has finished.

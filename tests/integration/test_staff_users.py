@@ -125,7 +125,9 @@ def test_bad_role_values_are_422_and_unknown_users_404(admin, db):
     for role in ("owner", "", "ADMIN"):
         response = set_role(admin, target, role)
         assert response.status_code == 422, role
-        assert "Choose customer, staff, admin or doctor" in response.get_data(as_text=True)
+        assert "Choose customer, staff, admin, doctor or pharmacist" in response.get_data(
+            as_text=True
+        )
     assert user(db, "plain@example.com").role == "customer"
     assert set_role(admin, User(id=99999), "staff").status_code == 404
     assert admin.get("/staff/users/99999").status_code == 404
