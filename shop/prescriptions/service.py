@@ -179,7 +179,36 @@ def approve(order: Order, *, actor: str) -> None:
             ) from error
         if status != "succeeded":
             raise _payment_failed(order, prescription, "capture", error) from error
-    finish_approval(order, prescription, actor=actor)
+    if _recorded_by_webhook(order, prescription, actor=actor):
+        return
+    try:
+        finish_approval(order, prescription, actor=actor)
+    except ShopError:  # the webhook was committing while we looked
+        if not _recorded_by_webhook(order, prescription, actor=actor):
+            raise
+
+
+def _recorded_by_webhook(order: Order, prescription: Prescription, *, actor: str) -> bool:
+    """Stripe's webhook for the capture we just made can arrive (and commit) before our
+    capture call returns; the order is paid then, and the decision stays the pharmacist's."""
+    db.session.refresh(order)
+    db.session.refresh(prescription)
+    if (order.state, prescription.decision, prescription.decided_by) != (
+        OrderState.PAID,
+        "approved",
+        "stripe",
+    ):
+        return False  # another pharmacist decided it: their 409 stands
+    prescription.decided_by = actor
+    audit(
+        "approve",
+        "prescription",
+        order.number,
+        before={"state": str(OrderState.AWAITING_REVIEW)},
+        after=_facts(order, prescription),
+        summary=f"Approved the prescription of {order.number}; payment captured.",
+    )
+    return True
 
 
 def finish_approval(order: Order, prescription: Prescription, *, actor: str) -> None:

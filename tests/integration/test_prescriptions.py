@@ -343,3 +343,39 @@ def test_two_pharmacists_approving_at_once_capture_and_invoice_once(
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 1
     approvals = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "approve")).all()
     assert len(approvals) == 1
+
+
+def test_the_capture_webhook_arriving_before_the_capture_returns_is_still_an_approval(
+    client, db, rx, sandbox, pharmacist, monkeypatch
+):
+    """Stripe may deliver payment_intent.succeeded (and the shop commit it) while the
+    pharmacist's capture call is still waiting for its answer; the approval is a 303, the
+    order is paid and invoiced once, and the decision is recorded as the pharmacist's."""
+    from shop.payments.gateway import StripeGateway
+
+    add(client, rx)
+    order = authorise(client, sandbox, db)
+    real_capture = StripeGateway.capture_payment
+    webhook = client.application.test_client()
+
+    def capture_then_webhook(self, intent_id, order_number):
+        captured = real_capture(self, intent_id, order_number)
+        (succeeded,) = [event_body(r) for r in sandbox.events("payment_intent.succeeded")]
+        assert deliver(webhook, succeeded).status_code == 200
+        return captured
+
+    monkeypatch.setattr(StripeGateway, "capture_payment", capture_then_webhook)
+    approved = decide(pharmacist, order, "approve")
+    assert approved.status_code == 303, approved.get_data(as_text=True)
+    order = the_order(db)
+    assert order.state == "paid"
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 1
+    prescription = db.session.scalars(select(Prescription)).one()
+    assert (prescription.decision, prescription.decided_by) == (
+        "approved",
+        "pharmacist:pharma@example.com",
+    )
+    assert any(
+        entry.actor_email == "pharma@example.com"
+        for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.action == "approve"))
+    )
