@@ -31,7 +31,7 @@ PAGE = """<!doctype html>
             border-radius: .4rem; font-weight: 600; }
   table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
   td, th { padding: .35rem 0; text-align: left; border-bottom: 1px solid #eee; }
-  .num { text-align: right; }
+  .num { text-align: right; white-space: nowrap; padding-left: .75rem; }
   .error { color: #a30000; font-weight: 600; }
   form { display: inline-block; margin: .3rem .3rem 0 0; }
   button { font-size: 1rem; padding: .5rem 1rem; cursor: pointer; }
