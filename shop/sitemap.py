@@ -1,9 +1,10 @@
 """The sitemap: one file up to `LIMIT` URLs, past it an index of files of ≤ `LIMIT` each.
 
-Each kind of page (pages, articles, conditions, products, doctors, questions) is one
-query; a child file `/sitemap-<kind>-<n>.xml` reads only its own slice (ordered by id,
-`LIMIT` rows from `(n - 1) * LIMIT`). `lastmod` is the row's last change where the
-model keeps one (articles and products: `updated_at`; questions: `published_at`).
+Each kind of page (pages, articles, conditions, categories, products, doctors,
+questions, help and legal pages) is one query; a child file `/sitemap-<kind>-<n>.xml`
+reads only its own slice (ordered by id, `LIMIT` rows from `(n - 1) * LIMIT`).
+`lastmod` is the row's last change where the model keeps one (articles, products and
+help pages: `updated_at`; questions: `published_at`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from flask import current_app, url_for
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.types import NullType
 
-from shop.catalog.models import Product
+from shop.catalog.models import Category, Product
 from shop.content.models import Article, Condition, Doctor
 from shop.extensions import db
+from shop.help.models import HelpPage
+from shop.help.pages import BY_SLUG as HELP_SLUGS
 from shop.questions.models import Question, QuestionStatus
 
 LIMIT = 50_000  # URLs per file, the sitemaps.org maximum; tests lower it
@@ -44,6 +47,8 @@ def _static_pages() -> list[str]:
         url_for("content.article_list"),
         url_for("catalog.product_list"),
         url_for("content.doctor_list"),
+        url_for("catalog.category_list"),
+        url_for("help.index"),
     ]
 
 
@@ -57,6 +62,10 @@ KINDS: dict[str, Kind] = {
     "conditions": Kind(
         lambda: select(Condition.id, Condition.slug, literal(None)),
         lambda _id, slug: url_for("content.condition", slug=slug),
+    ),
+    "categories": Kind(
+        lambda: select(Category.id, Category.slug, literal(None)),
+        lambda _id, slug: url_for("catalog.category", slug=slug),
     ),
     "products": Kind(
         lambda: select(Product.id, Product.slug, Product.updated_at).where(
@@ -73,6 +82,13 @@ KINDS: dict[str, Kind] = {
             Question.status == QuestionStatus.PUBLISHED.value
         ),
         lambda qid, slug: url_for("questions.show", question_id=qid, slug=slug),
+    ),
+    # only the pages the shop serves (a row whose slug left the fixed list is a 404)
+    "help": Kind(
+        lambda: select(HelpPage.id, HelpPage.slug, HelpPage.updated_at).where(
+            HelpPage.slug.in_(list(HELP_SLUGS))
+        ),
+        lambda _id, slug: url_for("help.page", slug=slug),
     ),
 }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -22,6 +21,7 @@ from shop.catalog import queries
 from shop.catalog.search import MAX_MATCHES
 from shop.content import queries as content_queries
 from shop.listing import choice_arg, ensure_page_exists, page_arg, query_arg
+from shop.localtime import to_shop_time
 from shop.redirects import redirect_or_404
 from shop.search import page as search_page
 from shop.storage import CONTENT_TYPES, LocalStorage, storage, valid_key
@@ -31,13 +31,11 @@ WEEK = 7 * 24 * 3600
 LIST_PARAMS = ("q", "category", "condition", "sort", "page")  # what the list reads
 
 
-INDIA = ZoneInfo("Asia/Kolkata")
-
-
 @bp.app_template_filter("sale_end")
 def sale_end(when: datetime) -> str:
-    """A sale's end as shoppers read it: the date in India, e.g. "5 Dec"."""
-    local = when.astimezone(INDIA)
+    """A sale's end as shoppers read it: the date on the shop's clock
+    (`SHOP_TIMEZONE`), e.g. "5 Dec"."""
+    local = to_shop_time(when)
     return f"{local.day} {local:%b}"
 
 

@@ -59,10 +59,15 @@ from shop.delivery.rules import AddressData
 from shop.delivery.service import same_delivery, stripe_shipping
 from shop.errors import ShopError
 from shop.extensions import db
-from shop.payments.gateway import CheckoutLine, PaymentError, gateway
+from shop.payments.gateway import (
+    CheckoutDiscount,
+    CheckoutLine,
+    PaymentError,
+    ShippingRate,
+    gateway,
+)
 from shop.prescriptions import files as prescription_files
 from shop.prescriptions.files import CheckedUpload
-from shop.pricing.units import unit_groups
 
 __all__ = [
     "HOLD",
@@ -97,6 +102,7 @@ log = logging.getLogger(__name__)
 
 # An open order is reused only while enough of its hold is left to pay in peace.
 REUSE_MARGIN = timedelta(minutes=5)
+SHIPPING_NAME = "Standard delivery"  # the shipping option's name on the payment page
 UNAVAILABLE = (
     "We could not reach our payment provider, so nothing was charged and your cart is as "
     "it was. Please try again in a minute."
@@ -286,6 +292,8 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
             success_url=base + url_for("checkout.success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=base + url_for("checkout.cancel", order=order.number),
             shipping=stripe_shipping(order),
+            discount=_stripe_discount(order),
+            shipping_rate=ShippingRate(name=SHIPPING_NAME, amount=order.shipping),
             manual_capture=rx,  # a pharmacist decides before the money is taken
         )
     except PaymentError as error:
@@ -312,21 +320,23 @@ def start_payment(order: Order, *, abandon_on_failure: bool = True) -> str:
 
 
 def _stripe_lines(order: Order) -> list[CheckoutLine]:
-    """Checkout lines adding up to the order total exactly (discount and GST included).
+    """The order's lines at their price, the quantity given once as Stripe's own.
 
-    The quantity is the line item's own (never repeated in its name); a coupon's share
-    is already taken off each unit, as the name says.
+    The coupon and shipping go to Stripe separately (`_stripe_discount`, the shipping
+    rate), so its page shows the same breakdown as the shop: items, coupon, shipping,
+    total; Stripe's total is items − coupon + shipping, which is the order total.
     """
-    lines = [
+    return [
         CheckoutLine(
-            name=f"{line.product_name} — {line.variant_label}"
-            + (f" (coupon {order.coupon_code} applied)" if line.discount else ""),
-            unit_amount=unit,
-            quantity=units,
+            name=f"{line.product_name} — {line.variant_label}",
+            unit_amount=line.unit_price,
+            quantity=line.quantity,
         )
         for line in order.lines
-        for unit, units in unit_groups(line.total, line.quantity)
     ]
-    if order.shipping:
-        lines.append(CheckoutLine(name="Shipping", unit_amount=order.shipping, quantity=1))
-    return lines
+
+
+def _stripe_discount(order: Order) -> CheckoutDiscount | None:
+    if not order.discount:
+        return None
+    return CheckoutDiscount(name=order.coupon_code or "Discount", amount=order.discount)

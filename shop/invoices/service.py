@@ -197,6 +197,66 @@ def invoice_for(order: Order) -> Invoice:
     return invoice
 
 
+@dataclass(frozen=True)
+class DocumentRow:
+    """One row of an invoice or a credit note: what it is, its rate and its amounts."""
+
+    position: int
+    description: str
+    hsn: str
+    quantity: str  # "2 pcs" on an invoice; "" on a credit note, which credits value
+    rate: int
+    split: Split
+    is_shipping: bool = False
+
+
+def invoice_rows(invoice: Invoice) -> list[DocumentRow]:
+    return [
+        DocumentRow(
+            line.position,
+            line.description,
+            line.hsn,
+            f"{line.quantity} {line.unit}",
+            line.rate,
+            line.split,
+            line.is_shipping,
+        )
+        for line in invoice.lines
+    ]
+
+
+def credit_note_rows(note: CreditNote) -> list[DocumentRow]:
+    """What the note credits on each invoice line, worked out as when it was issued:
+    the lines less the earlier notes, the note's value shared over them in proportion
+    (the rows add up to the note exactly, since it was made from the same shares)."""
+    invoice = note.invoice
+    remaining = [line.split for line in invoice.lines]
+    for earlier in invoice.credit_notes:
+        taken = credit_splits(remaining, earlier.total)
+        if earlier.id == note.id:
+            return [
+                DocumentRow(line.position, line.description, line.hsn, "", line.rate, split)
+                for line, split in zip(invoice.lines, taken, strict=True)
+                if split.total
+            ]
+        remaining = [r - t for r, t in zip(remaining, taken, strict=True)]
+    raise ValueError(f"credit note {note.number} is not among its invoice's notes")
+
+
+def document_slug(number: str) -> str:
+    """A document number as one piece of a URL: RC/2627/000001 → RC-2627-000001."""
+    return number.replace("/", "-")
+
+
+def credit_note_for(order: Order, slug: str) -> CreditNote:
+    """The order's credit note named by `slug` (its number with - for /), or 404."""
+    invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    for note in invoice.credit_notes if invoice is not None else ():
+        if document_slug(note.number) == slug:
+            return note
+    raise ShopError(404, "This order has no such credit note.")
+
+
 def parse_month(value: str | None) -> tuple[datetime, datetime]:
     """Read YYYY-MM into the month's bounds in UTC (months are India's); 422 otherwise."""
     text = (value or "").strip()

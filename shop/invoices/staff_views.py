@@ -1,4 +1,5 @@
-"""Back office: an order's invoice PDF and the monthly GST register (page and CSV).
+"""Back office: an order's invoice and credit note PDFs and the monthly GST register
+(page and CSV).
 
 The routes join the one staff blueprint, so its guard (staff and admins only) covers them.
 """
@@ -15,7 +16,7 @@ from shop.checkout.models import Order, looks_like_order_number
 from shop.database import utcnow
 from shop.extensions import db
 from shop.invoices import service
-from shop.invoices.views import pdf_response
+from shop.invoices.views import credit_note_pdf_response, pdf_response
 from shop.pricing.gst import IST
 from shop.pricing.money import rupees_text
 from shop.staff.base import bp, menu_item
@@ -38,8 +39,7 @@ CSV_COLUMNS = [
 ]
 
 
-@bp.get("/orders/<number>/invoice.pdf")
-def order_invoice_pdf(number: str):
+def _order(number: str) -> Order:
     order = (
         db.session.scalar(select(Order).where(Order.number == number))
         if looks_like_order_number(number)
@@ -47,7 +47,17 @@ def order_invoice_pdf(number: str):
     )
     if order is None:
         abort(404, description="There is no such order.")
-    return pdf_response(service.invoice_for(order))
+    return order
+
+
+@bp.get("/orders/<number>/invoice.pdf")
+def order_invoice_pdf(number: str):
+    return pdf_response(service.invoice_for(_order(number)))
+
+
+@bp.get("/orders/<number>/credit-notes/<slug>.pdf")
+def order_credit_note_pdf(number: str, slug: str):
+    return credit_note_pdf_response(service.credit_note_for(_order(number), slug))
 
 
 def _signed(paise: int) -> str:

@@ -1,4 +1,6 @@
-"""The customer's tax invoice: HTML (print-friendly) and PDF, for the order's owner only.
+"""The customer's tax invoice and credit notes: HTML (print-friendly) and PDF, for the
+order's owner only. A credit note is named in its URL by its number with - for /
+(`/account/orders/<order>/credit-notes/RC-2627-000001`, and `….pdf`).
 
 Signed-in customers reach their own orders' invoices; guests add the `key` of their
 signed order-status link. Anyone else, an unknown order or an unpaid one gets 404.
@@ -15,8 +17,8 @@ from shop.checkout.models import Order, looks_like_order_number
 from shop.delivery.rules import STATES
 from shop.extensions import db
 from shop.invoices import service
-from shop.invoices.models import Invoice
-from shop.invoices.pdf import invoice_pdf
+from shop.invoices.models import CreditNote, Invoice
+from shop.invoices.pdf import credit_note_pdf, invoice_pdf
 
 bp = Blueprint("invoices", __name__)
 
@@ -61,18 +63,30 @@ def place_of_supply_text(invoice: Invoice) -> str:
     return f"{name} ({invoice.supply_state})"
 
 
+def _pdf(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
 def pdf_response(invoice: Invoice) -> Response:
     body = invoice_pdf(
         invoice,
         buyer=buyer_lines(invoice.order),
         place_of_supply=place_of_supply_text(invoice),
     )
-    filename = "invoice-" + invoice.number.replace("/", "-") + ".pdf"
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    return _pdf(body, "invoice-" + service.document_slug(invoice.number) + ".pdf")
+
+
+def credit_note_pdf_response(note: CreditNote) -> Response:
+    body = credit_note_pdf(
+        note,
+        buyer=buyer_lines(note.invoice.order),
+        place_of_supply=place_of_supply_text(note.invoice),
     )
+    return _pdf(body, "credit-note-" + service.document_slug(note.number) + ".pdf")
 
 
 @bp.get("/account/orders/<number>/invoice")
@@ -83,6 +97,7 @@ def invoice_page(number: str):
         "invoices/invoice.html",
         invoice=invoice,
         order=order,
+        rows=service.invoice_rows(invoice),
         buyer=buyer_lines(order),
         place_of_supply=place_of_supply_text(invoice),
         key=request.args.get("key"),
@@ -92,3 +107,25 @@ def invoice_page(number: str):
 @bp.get("/account/orders/<number>/invoice.pdf")
 def invoice_pdf_download(number: str):
     return pdf_response(service.invoice_for(customers_order(number)))
+
+
+@bp.get("/account/orders/<number>/credit-notes/<slug>")
+def credit_note_page(number: str, slug: str):
+    order = customers_order(number)
+    note = service.credit_note_for(order, slug)
+    return render_template(
+        "invoices/credit_note.html",
+        note=note,
+        invoice=note.invoice,
+        order=order,
+        rows=service.credit_note_rows(note),
+        buyer=buyer_lines(order),
+        place_of_supply=place_of_supply_text(note.invoice),
+        key=request.args.get("key"),
+    )
+
+
+@bp.get("/account/orders/<number>/credit-notes/<slug>.pdf")
+def credit_note_pdf_download(number: str, slug: str):
+    order = customers_order(number)
+    return credit_note_pdf_response(service.credit_note_for(order, slug))

@@ -69,6 +69,20 @@ class CheckoutLine:
 
 
 @dataclass(frozen=True)
+class CheckoutDiscount:
+    """The order's coupon: `amount` paise off the items (never off shipping)."""
+
+    name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ShippingRate:
+    name: str
+    amount: int  # paise; 0 is free shipping
+
+
+@dataclass(frozen=True)
 class CreatedSession:
     id: str
     url: str
@@ -154,9 +168,16 @@ class StripeGateway:
         success_url: str,
         cancel_url: str,
         shipping: dict | None = None,
+        discount: CheckoutDiscount | None = None,
+        shipping_rate: ShippingRate | None = None,
         manual_capture: bool = False,
     ) -> CreatedSession:
-        """`shipping` is the order's delivery address in Stripe's shape (name, phone,
+        """`lines` are the items at their price; `discount` becomes a one-use Stripe
+        Coupon applied to the session and `shipping_rate` its one shipping option, so
+        Stripe's page reads like the shop's receipt (items, coupon, shipping, total)
+        and Stripe's `amount_total` is the order total.
+
+        `shipping` is the order's delivery address in Stripe's shape (name, phone,
         address); it becomes the PaymentIntent's `shipping`, shown on Stripe's receipts.
 
         With `manual_capture` (prescription orders) the card is only authorised; the
@@ -183,6 +204,19 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if discount is not None and discount.amount > 0:
+            coupon = self._coupon(order_number, discount)
+            params["discounts"] = [{"coupon": coupon}]
+        if shipping_rate is not None:
+            params["shipping_options"] = [
+                {
+                    "shipping_rate_data": {
+                        "type": "fixed_amount",
+                        "display_name": shipping_rate.name,
+                        "fixed_amount": {"amount": shipping_rate.amount, "currency": self.currency},
+                    }
+                }
+            ]
         intent_data: dict[str, Any] = {}
         if shipping:
             intent_data["shipping"] = shipping
@@ -200,6 +234,23 @@ class StripeGateway:
             options={"idempotency_key": f"order-{order_number}-session"},
         )
         return CreatedSession(id=session.id, url=session.url)
+
+    def _coupon(self, order_number: str, discount: CheckoutDiscount) -> str:
+        """A Stripe Coupon for this order alone (one redemption); its id."""
+        coupon = self._call(
+            "create coupon",
+            self.client.v1.coupons.create,
+            params={
+                "amount_off": discount.amount,
+                "currency": self.currency,
+                "duration": "once",
+                "max_redemptions": 1,
+                "name": discount.name[:40],
+                "metadata": {"order_number": order_number},
+            },
+            options={"idempotency_key": f"order-{order_number}-coupon"},
+        )
+        return coupon.id
 
     def retrieve_session(self, session_id: str) -> dict:
         session = self._call(

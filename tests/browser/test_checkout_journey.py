@@ -49,6 +49,16 @@ def test_from_article_to_a_paid_order(page, shop_url):
 
     page.wait_for_url("**/pay/cs_*")  # the sandbox's hosted payment page
     assert "1,338.00" in page.content() or "1338.00" in page.content()
+    # one breakdown, as on the shop's pages: the line at its price, the coupon once
+    assert page.locator("tbody tr td.num").last.inner_text() == "INR 1438.00"
+    rows = page.locator("tfoot tr[data-row]")
+    assert [r.get_attribute("data-row") for r in rows.all()] == [
+        "subtotal",
+        "discount",
+        "shipping",
+        "total",
+    ]
+    assert page.locator('tr[data-row="discount"] td.num').inner_text() == "−INR 100.00"
     page.get_by_role("button", name="Pay", exact=True).click()
 
     page.wait_for_url("**/account/orders/RS-*")

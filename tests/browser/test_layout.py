@@ -80,7 +80,7 @@ def test_no_page_scrolls_sideways(browser, demo_shop, width):
         _fill_cart(page, demo_shop)
         for path in ("/cart", "/checkout"):
             page.goto(demo_shop + path)
-            assert page.locator(".cart-table tbody tr").count() == 2
+            assert page.locator(".cart-table tbody tr:not(.line-notes)").count() == 2
             scroll, inner = _overflow(page)
             if scroll > inner:
                 too_wide[path] = scroll
@@ -107,6 +107,43 @@ def test_mobile_cart_shows_every_part_of_a_line(browser, demo_shop):
         name = line.locator(".cart-item a").bounding_box()
         price = line.locator(".price-now").bounding_box()
         assert price["y"] >= name["y"] + name["height"] or price["x"] >= name["x"] + name["width"]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", NARROW)
+def test_mobile_checkout_shows_notices_and_warnings_across_the_whole_line(
+    browser, demo_shop, db, width
+):
+    from sqlalchemy import select
+
+    from shop.catalog.models import Product
+
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        _fill_cart(page, demo_shop)
+        wrap = db.session.scalar(select(Product).where(Product.slug == "self-heating-back-wrap"))
+        for variant in wrap.variants:
+            variant.stock = 0  # sold out since it was added: a stock notice on its line
+        db.session.commit()
+        page.goto(demo_shop + "/checkout")
+        table = page.locator(".cart-table").bounding_box()
+        notes = page.locator("tr.line-notes")
+        assert notes.count() == 2  # the capsules' warning, the wrap's notice (and warning)
+        assert page.locator(".line-notice").inner_text().startswith("Out of stock")
+        for index in range(notes.count()):
+            note = notes.nth(index)
+            line = page.locator("tr.review-line").nth(index).bounding_box()
+            box = note.locator("td").bounding_box()
+            assert box["width"] >= table["width"] - 1, (index, box, table)  # full width …
+            assert box["y"] >= line["y"] + line["height"] - 1  # … under its line
+            for part in note.locator("p").all():
+                text = part.bounding_box()
+                assert text["x"] >= 0 and text["x"] + text["width"] <= width
+                assert text["width"] >= 0.8 * table["width"]  # not squeezed into a column
+        scroll, inner = _overflow(page)
+        assert scroll <= inner
     finally:
         context.close()
 

@@ -15,6 +15,7 @@ from shop.demo import seed_demo
 from shop.discounts.models import Coupon, CouponRedemption
 from shop.errors import ShopError
 from shop.mail import OutboxMessage
+from shop.payments.gateway import gateway
 from shop.payments.models import ProcessedEvent, Refund
 from shop.payments.refunds import refund_order
 from tests.conftest import csrf_token_for
@@ -140,17 +141,18 @@ def test_checkout_places_the_order_with_holds_and_a_matching_stripe_session(
     assert params["metadata"]["order_number"] == order.number
     assert params["customer_email"] == GUEST
     assert int(params["expires_at"]) == int(order.hold_expires_at.timestamp())
-    amounts = (
-        [
-            int(i["price_data"]["unit_amount"]) * int(i["quantity"])
-            for i in params["line_items"].values()
-        ]
-        if isinstance(params["line_items"], dict)
-        else [
-            int(i["price_data"]["unit_amount"]) * int(i["quantity"]) for i in params["line_items"]
-        ]
-    )
-    assert sum(amounts) == order.total == 133800
+    items = params["line_items"]
+    items = items.values() if isinstance(items, dict) else items
+    amounts = [int(i["price_data"]["unit_amount"]) * int(i["quantity"]) for i in items]
+    # the items at their price; the coupon goes as a Stripe coupon, shipping as an option
+    assert sum(amounts) == order.subtotal == 143800
+    assert set(params["discounts"]["0"]) == {"coupon"}
+    rate = params["shipping_options"]["0"]["shipping_rate_data"]
+    assert rate["fixed_amount"]["amount"] == str(order.shipping)
+    with client.application.app_context():
+        session = gateway().retrieve_session(session_id_of(response))
+    assert session["amount_total"] == order.total == 133800
+    assert session["total_details"]["amount_discount"] == order.discount
 
 
 def test_paying_marks_the_order_paid_once(client, db, demo, sandbox):

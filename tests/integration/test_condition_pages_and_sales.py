@@ -76,6 +76,26 @@ def test_a_sale_price_is_rounded_down_and_labelled_with_its_end(client, db):
     assert "₹314" in card and "ends 5 Dec" in card
 
 
+def test_the_sale_end_is_the_date_on_the_shops_clock(app, client, db, monkeypatch):
+    """20:00 UTC on 5 Dec is already 6 Dec in India but still 5 Dec in New York."""
+    product = make_product("oil", name="Warm Oil", mrp=34950, price=34950)
+    sale = Sale(
+        name="Winter", kind="percent", value=10, ends_at=datetime(2099, 12, 5, 20, 0, tzinfo=UTC)
+    )
+    sale.products.append(product)
+    db.session.add(sale)
+    db.session.commit()
+    assert "ends 6 Dec" in client.get("/products/oil").get_data(as_text=True)
+
+    from shop.cache import clear_process_caches
+
+    monkeypatch.setitem(app.config, "SHOP_TIMEZONE", "America/New_York")
+    clear_process_caches(app)
+    for path in ("/products/oil", "/products/"):
+        page = client.get(path).get_data(as_text=True)
+        assert "ends 5 Dec" in page and "ends 6 Dec" not in page, path
+
+
 def test_no_sale_no_label(client, db):
     make_product("plain", name="Plain Balm", mrp=10000, price=9000)
     db.session.commit()

@@ -246,7 +246,7 @@ def test_past_the_limit_the_sitemap_is_an_index_of_files_within_it(client, db, m
     make_doctor("dr-one")
     db.session.commit()
     whole = {u.findtext(f"{SM}loc") for u in _locs(client.get("/sitemap.xml").text, "url")}
-    assert len(whole) == 4 + 7 + 2 + 1 + 1
+    assert len(whole) == 6 + 7 + 7 + 2 + 1 + 1  # each made product has its own category
 
     monkeypatch.setattr(sitemap, "LIMIT", 3)
     index = client.get("/sitemap.xml")
@@ -257,6 +257,9 @@ def test_past_the_limit_the_sitemap_is_an_index_of_files_within_it(client, db, m
         f"{BASE}/sitemap-pages-1.xml",
         f"{BASE}/sitemap-articles-1.xml",
         f"{BASE}/sitemap-conditions-1.xml",
+        f"{BASE}/sitemap-categories-1.xml",
+        f"{BASE}/sitemap-categories-2.xml",
+        f"{BASE}/sitemap-categories-3.xml",
         f"{BASE}/sitemap-products-1.xml",
         f"{BASE}/sitemap-products-2.xml",
         f"{BASE}/sitemap-products-3.xml",
@@ -271,12 +274,40 @@ def test_past_the_limit_the_sitemap_is_an_index_of_files_within_it(client, db, m
         part = client.get(loc.removeprefix(BASE))
         assert part.status_code == 200
         urls = [u.findtext(f"{SM}loc") for u in _locs(part.text, "url")]
-        assert 1 <= len(urls) <= 4 if "pages" in loc else 1 <= len(urls) <= 3
+        assert 1 <= len(urls) <= 6 if "pages" in loc else 1 <= len(urls) <= 3
         seen += urls
     assert sorted(seen) == sorted(whole)  # every URL once, none lost between files
 
     for missing in ("/sitemap-products-4.xml", "/sitemap-bogus-1.xml", "/sitemap-products-0.xml"):
         assert client.get(missing).status_code == 404
+
+
+def test_category_landing_pages_and_help_pages_are_in_the_sitemap(client, db, monkeypatch):
+    from shop.help.models import HelpPage
+
+    make_category("pain-relief", name="Pain relief")
+    make_category("joint-care", name="Joint care")
+    db.session.add(HelpPage(slug="grievance-officer", title="Grievance officer"))
+    db.session.add(HelpPage(slug="returns-and-refunds", title="Returns and refunds"))
+    db.session.add(HelpPage(slug="retired-page", title="No longer in the footer"))
+    db.session.commit()
+
+    urls = _locs(client.get("/sitemap.xml").text, "url")
+    by_loc = {u.findtext(f"{SM}loc"): u.findtext(f"{SM}lastmod") for u in urls}
+    for path in ("/categories/", "/categories/pain-relief", "/categories/joint-care", "/help/"):
+        assert f"{BASE}{path}" in by_loc
+        assert client.get(path).status_code == 200  # every URL listed is a page
+    for slug in ("grievance-officer", "returns-and-refunds"):
+        assert by_loc[f"{BASE}/help/{slug}"].startswith("20")  # lastmod: its last edit
+        assert client.get(f"/help/{slug}").status_code == 200
+    assert f"{BASE}/help/retired-page" not in by_loc  # not served, so not listed
+
+    monkeypatch.setattr(sitemap, "LIMIT", 1)
+    locs = [c.findtext(f"{SM}loc") for c in _locs(client.get("/sitemap.xml").text, "sitemap")]
+    assert f"{BASE}/sitemap-categories-2.xml" in locs and f"{BASE}/sitemap-help-2.xml" in locs
+    assert f"{BASE}/sitemap-help-3.xml" not in locs
+    part = _locs(client.get("/sitemap-help-2.xml").text, "url")
+    assert [u.findtext(f"{SM}loc") for u in part] == [f"{BASE}/help/returns-and-refunds"]
 
 
 # --- redirects after a rename ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Totals read the same way everywhere (issue 16): each line at its price, the subtotal,
 the coupon taken off once, shipping, the total — on the cart, the checkout review, the
-order page and the confirmation e-mail. The payment provider's line items name each
-product once with its real quantity and still add up to the order total exactly; and a
+order page and the confirmation e-mail. The payment page (the sandbox standing in for
+Stripe Checkout) reads the same way: items at their price with their quantity once, the
+coupon, shipping, the total; and a
 delayed bank transfer empties the cart as a card payment does."""
 
 from __future__ import annotations
@@ -77,33 +78,74 @@ def test_the_confirmation_e_mail_has_the_same_breakdown(client, db, demo, sandbo
     ]
 
 
-def _hosted_rows(location: str) -> list[tuple[str, int, str]]:
+def _hosted_page(location: str) -> tuple[list[tuple[str, int, str]], dict[str, tuple[str, str]]]:
+    """The items (name, quantity, amount) and the rows under them of the payment page."""
     with urllib.request.urlopen(location, timeout=5) as response:
         html = response.read().decode()
     rows = re.findall(
         r'<tr><td>([^<]+)</td><td class="num">(\d+)</td>\s*<td class="num">([^<]+)</td></tr>',
         html,
     )
-    return [(name, int(qty), amount) for name, qty, amount in rows]
+    totals = re.findall(
+        r'<tr data-row="([a-z]+)"><th scope="row">([^<]+)</th><td></td>\s*'
+        r'<td class="num">([^<]+)</td></tr>',
+        html,
+    )
+    items = [(name, int(qty), amount) for name, qty, amount in rows]
+    return items, {key: (label, amount) for key, label, amount in totals}
 
 
-def test_payment_line_items_name_the_quantity_once_and_add_up(client, db, demo, sandbox):
+def _paise(amount: str) -> int:
+    return int(amount.split()[-1].replace(".", ""))
+
+
+def test_the_payment_page_shows_the_shops_breakdown(client, db, demo, sandbox):
+    """Items at their price with their quantity once, the coupon taken off once, then
+    shipping and the total — as Stripe's own Checkout page reads."""
     fill_cart(client, db, quantity=2, coupon="WELCOME10")
     fill_cart(client, db, slug="joint-pain-oil", quantity=3)
     response = place(client)
-    rows = _hosted_rows(response.headers["Location"])
-    assert all("×" not in name for name, _, _ in rows)
-    by_name: dict[str, int] = {}
-    for name, qty, _ in rows:
-        by_name[name] = by_name.get(name, 0) + qty
+    items, totals = _hosted_page(response.headers["Location"])
     order = the_order(db)
-    assert by_name == {
-        f"{line.product_name} — {line.variant_label} (coupon WELCOME10 applied)": line.quantity
+    assert [(name, qty, _paise(amount)) for name, qty, amount in items] == [
+        (f"{line.product_name} — {line.variant_label}", line.quantity, line.subtotal)
         for line in order.lines
+    ]
+    assert all("×" not in name and "coupon" not in name for name, _, _ in items)
+    assert order.discount == 10000 and order.shipping == 0
+    assert totals == {
+        "subtotal": ("Subtotal", f"INR {order.subtotal // 100}.00"),
+        "discount": ("Coupon WELCOME10", "−INR 100.00"),
+        "shipping": ("Shipping (Standard delivery)", "Free"),
+        "total": ("Total due", f"INR {order.total // 100}.{order.total % 100:02d}"),
     }
-    # the items add up to exactly what the order costs
-    paise = [int(amount.split()[-1].replace(".", "")) for _, _, amount in rows]
-    assert sum(paise) == order.total
+    assert order.subtotal - order.discount + order.shipping == order.total
+
+
+def test_the_payment_page_shows_a_shipping_fee_and_no_coupon_row_without_one(
+    client, db, demo, sandbox
+):
+    fill_cart(client, db, slug="joint-pain-oil", quantity=1)
+    order_response = place(client)
+    order = the_order(db)
+    assert order.shipping > 0 and order.discount == 0
+    items, totals = _hosted_page(order_response.headers["Location"])
+    assert len(items) == 1
+    assert "discount" not in totals
+    assert _paise(totals["shipping"][1]) == order.shipping
+    assert _paise(totals["total"][1]) == order.total == order.subtotal + order.shipping
+
+
+def test_paying_through_the_page_charges_the_order_total(client, db, demo, sandbox):
+    fill_cart(client, db, quantity=2, coupon="WELCOME10")
+    session_id = session_id_of(place(client))
+    sandbox.act(session_id, "pay")
+    client.get(f"/checkout/success?session_id={session_id}")
+    order = the_order(db)
+    assert order.state == OrderState.PAID  # Stripe's amount_total matched the order total
+    (coupon_call,) = [r for r in sandbox.requests() if r["path"] == "/v1/coupons"]
+    assert coupon_call["idempotency_key"] == f"order-{order.number}-coupon"
+    assert coupon_call["params"]["amount_off"] == str(order.discount)
 
 
 def test_a_delayed_transfer_empties_the_shoppers_cart_and_count(client, db, demo, sandbox):

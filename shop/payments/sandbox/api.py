@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 from flask import Blueprint, Response, current_app, request
 
+from .discounts import coupon_spec, extras_spec
 from .intents import CANCELLATION_REASONS
 from .params import (
     SandboxError,
@@ -47,6 +48,7 @@ SESSION_CREATE_PARAMS = (
     "client_reference_id",
     "currency",
     "customer_email",
+    "discounts",
     "expand",
     "expires_at",
     "line_items",
@@ -54,6 +56,7 @@ SESSION_CREATE_PARAMS = (
     "mode",
     "payment_intent_data",
     "payment_method_types",
+    "shipping_options",
     "success_url",
 )
 
@@ -299,6 +302,7 @@ def session_spec(params: dict[str, Any], now: int) -> dict[str, Any]:
             ),
         },
         "payment_method_types": method_types,
+        "extras": extras_spec(params),
     }
 
 
@@ -366,6 +370,20 @@ def expire_session(sandbox: Sandbox, params: dict[str, Any], session_id: str) ->
     expand = want_expand(params, SESSION_EXPANSIONS)
     sandbox.expire(session_id)
     return sandbox.get_session(session_id, expand)
+
+
+# -- coupons -------------------------------------------------------------------------
+
+
+@api_route("/coupons", methods=["POST"])
+def create_coupon(sandbox: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
+    return sandbox.create_coupon(coupon_spec(params))
+
+
+@api_route("/coupons/<coupon_id>", methods=["GET"])
+def retrieve_coupon(sandbox: Sandbox, params: dict[str, Any], coupon_id: str) -> dict:
+    reject_unknown(params, ())
+    return sandbox.get_coupon(coupon_id)
 
 
 # -- payment intents, charges, refunds, events ----------------------------------------

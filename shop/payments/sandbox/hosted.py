@@ -31,7 +31,7 @@ PAGE = """<!doctype html>
             border-radius: .4rem; font-weight: 600; }
   table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
   td, th { padding: .35rem 0; text-align: left; border-bottom: 1px solid #eee; }
-  .num { text-align: right; }
+  .num { text-align: right; white-space: nowrap; padding-left: .75rem; }
   .error { color: #a30000; font-weight: 600; }
   form { display: inline-block; margin: .3rem .3rem 0 0; }
   button { font-size: 1rem; padding: .5rem 1rem; cursor: pointer; }
@@ -39,6 +39,10 @@ PAGE = """<!doctype html>
 </style>
 </head>
 <body>
+{% macro row(key, label, amount) -%}
+  <tr data-row="{{ key }}"><th scope="row">{{ label }}</th><td></td>
+    <td class="num">{{ amount }}</td></tr>
+{%- endmacro %}
 <p class="banner">Stripe sandbox — test payments, no real money</p>
 {% if session is none %}
   <h1>Checkout session not found</h1>
@@ -54,7 +58,16 @@ PAGE = """<!doctype html>
           <td class="num">{{ item.display }}</td></tr>
     {% endfor %}
     </tbody>
-    <tfoot><tr><th>Total</th><th></th><th class="num">{{ total }}</th></tr></tfoot>
+    <tfoot>
+      {{ row("subtotal", "Subtotal", subtotal) }}
+      {% for name in coupon_names %}
+        {{ row("discount", "Coupon " ~ name, "−" ~ discount) }}
+      {% endfor %}
+      {% if shipping is not none %}
+        {{ row("shipping", "Shipping (" ~ shipping_name ~ ")", shipping) }}
+      {% endif %}
+      {{ row("total", "Total due", total) }}
+    </tfoot>
   </table>
   {% if session.status == "open" %}
     <form method="post" action="{{ base }}/pay">
@@ -91,20 +104,31 @@ def _render(session_id: str, *, message: str | None = None, status: int = 200) -
         html = render_template_string(PAGE, session=None, session_id=session_id)
         return Response(html, status=404, mimetype="text/html")
     currency = session["currency"]
+    # As on Stripe's own page: each item at its price, then the coupon, then shipping.
     items = [
-        {**item, "display": format_amount(item["amount_total"], currency)}
+        {**item, "display": format_amount(item["amount_subtotal"], currency)}
         for item in session["line_items"]["data"]
     ]
+    details = session["total_details"]
+    cost = session["shipping_cost"]
     html = render_template_string(
         PAGE,
         session=session,
         items=items,
+        subtotal=format_amount(session["amount_subtotal"], currency),
+        discount=format_amount(details["amount_discount"], currency),
+        shipping=None if cost is None else _fee(cost["amount_total"], currency),
         total=format_amount(session["amount_total"], currency),
+        **sandbox.breakdown(session_id),
         message=message,
         base=f"/pay/{session_id}",
         default_email="test.buyer@example.com",
     )
     return Response(html, status=status, mimetype="text/html")
+
+
+def _fee(amount: int, currency: str) -> str:
+    return format_amount(amount, currency) if amount else "Free"
 
 
 def success_location(session: dict) -> str:

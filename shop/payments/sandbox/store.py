@@ -20,6 +20,7 @@ from typing import Any
 
 import stripe
 
+from .discounts import Discounts
 from .intents import ManualCapture
 from .params import SandboxError, not_found
 from .webhooks import Dispatcher
@@ -78,7 +79,7 @@ class Faults:
         }
 
 
-class Sandbox(ManualCapture):
+class Sandbox(ManualCapture, Discounts):
     def __init__(self, *, public_url: str, api_key_prefix: str, dispatcher: Dispatcher) -> None:
         self.public_url = public_url.rstrip("/")
         self.api_key_prefix = api_key_prefix
@@ -94,6 +95,8 @@ class Sandbox(ManualCapture):
         self.payment_intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.coupons: dict[str, dict[str, Any]] = {}
+        self.shipping_rates: dict[str, dict[str, Any]] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=2000)
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.idempotency_in_flight: set[str] = set()
@@ -166,12 +169,9 @@ class Sandbox(ManualCapture):
                         },
                     }
                 )
-            total = sum(item["amount_total"] for item in items)
             session = {
                 "id": session_id,
                 "object": "checkout.session",
-                "amount_subtotal": total,
-                "amount_total": total,
                 "cancel_url": spec.get("cancel_url"),
                 "client_reference_id": spec.get("client_reference_id"),
                 "created": spec["created"],
@@ -189,6 +189,7 @@ class Sandbox(ManualCapture):
                 "success_url": spec["success_url"],
                 "url": f"{self.public_url}/pay/{session_id}",
             }
+            self._price_session(session, items, spec.get("extras") or {})
             self.sessions[session_id] = session
             self.line_items[session_id] = items
             self.intent_data[session_id] = dict(spec.get("payment_intent_data") or {})
@@ -238,6 +239,7 @@ class Sandbox(ManualCapture):
 
     def _complete(self, session: dict, email: str | None) -> None:
         session["status"] = "complete"
+        self._redeem(session)
         session["url"] = None
         session["customer_details"] = {
             "email": email or session["customer_email"] or DEFAULT_EMAIL,
