@@ -172,8 +172,9 @@ def featured_products(limit: int) -> list[ProductCard]:
 
 
 def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> list[ProductCard]:
-    """The condition page's selection: best sellers first (units in paid orders), then
-    the best discount; one query whatever the condition holds. Up to `limit` + 1 cards
+    """The condition page's selection: the products staff pinned, in their order, then
+    best sellers (units in paid orders), then the best discount; one query whatever the
+    condition holds. Up to `limit` + 1 cards
     come back, so the page knows whether to link to the whole list."""
     from shop.checkout.models import Order, OrderLine
 
@@ -188,7 +189,13 @@ def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> li
         select(Product)
         .join(product_conditions, product_conditions.c.product_id == Product.id)
         .where(product_conditions.c.condition_id == condition_id, Product.active.is_(True))
-        .order_by(sold.desc(), Product.sort_discount.desc(), Product.id.desc())
+        .order_by(
+            product_conditions.c.pin_position.is_(None),  # pinned first (false sorts first)
+            product_conditions.c.pin_position.asc(),
+            sold.desc(),
+            Product.sort_discount.desc(),
+            Product.id.desc(),
+        )
         .limit(limit + 1)
     )
     return [card_for(p) for p in db.session.scalars(stmt).unique()]
