@@ -10,7 +10,8 @@
    rotating realistic queries (a typo among them), the product list sorted by price and
    by discount at page 1 and at the deepest page the list serves, and the condition page
    with the most products. Then search again with 16 clients (wrk, or the Python load
-   generator). A socket error, a timeout or a non-2xx/3xx answer is a failure.
+   generator). A socket error, a timeout (10 s for one client; wrk's own 2 s under load)
+   or a non-2xx/3xx answer is a failure.
 4. The gunicorn servers stop; `python -m bench.bulk` then streams the whole CSV export
    and imports `--import-rows` changed rows in a fresh process, so its peak memory is
    its own.
@@ -42,6 +43,7 @@ from bench.scale_report import (
     Verdict,
     bulk_verdicts,
     generate_verdict,
+    percentile,
     summary_line,
     timing_verdict,
     verdicts_table,
@@ -190,6 +192,7 @@ def one_client(base: str, name: str, paths: list[str], duration: float) -> Timin
     parts = urlsplit(base)
     conn: http.client.HTTPConnection | None = None
     latencies, bad, errors, index = [], 0, 0, 0
+    by_path: dict[str, list[float]] = {path: [] for path in paths}
     started = time.perf_counter()
     while time.perf_counter() - started < duration:
         path = paths[index % len(paths)]
@@ -210,15 +213,19 @@ def one_client(base: str, name: str, paths: list[str], duration: float) -> Timin
             conn = None
             continue
         latencies.append((time.perf_counter() - began) * 1000)
+        by_path[path].append(latencies[-1])
         if not 200 <= response.status < 400:
             bad += 1
     if conn is not None:
         conn.close()
     seconds = time.perf_counter() - started
-    return Timing.from_latencies(
+    timing = Timing.from_latencies(
         name, describe(name, paths), latencies, seconds=seconds, bad_status=bad,
         socket_errors=errors, paths=paths,
     )  # fmt: skip
+    if len(paths) > 1:
+        timing.p50_by_path = {p: percentile(v, 50) for p, v in by_path.items() if v}
+    return timing
 
 
 def many_clients(
@@ -274,6 +281,9 @@ def measure_pages(
         timings.append(timing)
         say(f"{name:<19} p50 {timing.p50_ms or 0:7.1f} ms  p95 {timing.p95_ms or 0:7.1f} ms  "
             f"{timing.requests} requests, {timing.failures} failures")  # fmt: skip
+        if timing.p50_by_path:
+            slowest = sorted(timing.p50_by_path.items(), key=lambda kv: -kv[1])[:3]
+            say("  slowest p50: " + ", ".join(f"{p} {ms:.1f} ms" for p, ms in slowest))
         if name == "search":
             load = many_clients(shop.base_url, paths, args, tool, scratch)
             timings.append(load)

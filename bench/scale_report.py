@@ -49,6 +49,7 @@ class Timing:
     socket_errors: int = 0
     paths: list[str] = field(default_factory=list)
     tool: str = "python"
+    p50_by_path: dict[str, float] = field(default_factory=dict)  # one client, several URLs
 
     @classmethod
     def from_latencies(
