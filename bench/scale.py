@@ -145,6 +145,11 @@ def catalogue(args: argparse.Namespace, url: str) -> float | None:
     return seconds
 
 
+def deepest_page(active: int, cap: int, per_page: int) -> int:
+    """The last page the product list serves: its end, or the cap's for a longer list."""
+    return max(1, min(math.ceil(cap / per_page), math.ceil(active / per_page)))
+
+
 def pages(url: str) -> dict[str, list[str]]:
     """The URLs measured: search queries, list sorts at page 1 and the deepest page, and
     the condition with the most products."""
@@ -163,7 +168,7 @@ def pages(url: str) -> dict[str, list[str]]:
             )
     finally:
         engine.dispose()
-    deep = max(1, min(math.ceil(LIST_CAP / PER_PAGE), math.ceil(active / PER_PAGE)))
+    deep = deepest_page(active, LIST_CAP, PER_PAGE)
     found = {"search": [f"/search?q={quote(q)}" for q in SEARCH_QUERIES]}
     for sort, label in (("price_asc", "price"), ("discount", "discount")):
         found[f"list-{label}-1"] = [f"/products/?sort={sort}"]

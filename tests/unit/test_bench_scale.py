@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bench.run import parse_args
-from bench.scale import SEARCH_QUERIES, describe
+from bench.scale import SEARCH_QUERIES, deepest_page, describe
 from bench.scale_report import (
     Timing,
     bulk_verdicts,
@@ -74,6 +74,13 @@ def test_the_normal_bench_is_unchanged_without_scale():
 
 def test_search_queries_include_the_typos_the_issue_names():
     assert {"capsuls", "ashwaganda", "jont pain"} <= set(SEARCH_QUERIES)
+
+
+def test_the_deep_page_is_the_last_the_list_serves():
+    assert deepest_page(97_000, 10_000, 24) == 417  # past the cap nothing is served
+    assert deepest_page(4_850, 10_000, 24) == 203
+    assert deepest_page(48, 10_000, 24) == 2
+    assert deepest_page(0, 10_000, 24) == 1
 
 
 def test_descriptions_name_the_deep_page_and_the_condition():
