@@ -43,6 +43,21 @@ How
        successful adds and placements the load tool counted), and writes every figure
        with the machine's description to `bench/results/`.
 
+Scale mode (issue 15): `python -m bench --scale N`, `make bench BENCH_ARGS="--scale 100000"`
+    Generates N products (articles default N/20) with the real `flask --app shop
+    generate-catalogue`, timed, then serves the shop with gunicorn (page cache off, so
+    every figure is an uncached render) and prints each figure with its target: search
+    p50/p95/p99 over ten realistic queries with typos ("capsuls", "ashwaganda", "jont
+    pain") at 1 client (p95 < 50 ms) and at 16 clients (>= 100 req/s); the product list
+    sorted by price and by discount at page 1 and at the deepest page it serves, and the
+    condition page with the most products (p95 <= 100 ms); the CSV import of 10,000
+    changed rows (< 5 s) and the full streamed export (time and peak memory, measured by
+    `python -m bench.bulk` in its own process); generate-catalogue (< 60 s, PostgreSQL).
+    Socket errors, timeouts and non-2xx/3xx answers are failures. `--reuse` with
+    `--database-url` skips generation when that database already holds the catalogue;
+    `--import-rows` changes the import's size. The code is in bench/scale.py and
+    bench/scale_report.py; the JSON goes to bench/results/ as for the normal run.
+
 The exit status is 0 whatever the figures (this is a measurement, not a test); it is
 non-zero only when a server could not start, a target failed its precheck, or a target
 answered non-2xx/3xx responses under load (4xx included: a refused add-to-cart is a

@@ -114,7 +114,13 @@ def report(result: BulkResult) -> list[str]:
 
 
 if __name__ == "__main__":
+    import json
     import sys
 
-    outcome = measure(sys.argv[1], changed=int(sys.argv[2]) if len(sys.argv) > 2 else 10_000)
-    print("\n".join(report(outcome)))
+    # python -m bench.bulk URL [ROWS] [--json]; --json prints the figures as one JSON line
+    arguments = [a for a in sys.argv[1:] if a != "--json"]
+    outcome = measure(arguments[0], changed=int(arguments[1]) if len(arguments) > 1 else 10_000)
+    if "--json" in sys.argv:
+        print(json.dumps(outcome.summary()))
+    else:
+        print("\n".join(report(outcome)))

@@ -32,6 +32,7 @@ from bench.report import (
     write_checks_text,
     write_json,
 )
+from bench.scale import run_scale, scale_defaults
 from bench.servers import PaymentSandbox, Server, ServerError, clean_environment
 from bench.visitors import VisitorError, check, prepare, server_counts
 
@@ -98,6 +99,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="set SHOP_PAGE_CACHE_SECONDS for the shop (0 measures uncached pages; "
         "default: the shop's own default)",
     )
+    scale = parser.add_argument_group("scale (issue 15; see bench/scale.py)")
+    scale.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="measure the shop at N products (articles default N/20) against the scale "
+        "targets: search, deep list pages, the condition page, CSV import/export, "
+        "generate-catalogue",
+    )
+    scale.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --scale and --database-url: use the catalogue already there when it "
+        "holds exactly N products and the articles asked for (no generation)",
+    )
+    scale.add_argument(
+        "--import-rows",
+        type=int,
+        default=10_000,
+        help="with --scale: changed rows in the CSV import (default 10000)",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -107,6 +129,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--results-dir", type=Path, default=RESULTS_DIR, help=f"default {RESULTS_DIR}"
     )
     args = parser.parse_args(argv)
+    if args.scale is not None:
+        scale_defaults(args, parser.error)
+    elif args.reuse:
+        parser.error("--reuse goes with --scale")
     defaults = (500, 50, 3.0, 1.0) if args.quick else (10_000, 1_000, 10.0, 2.0)
     for name, default in zip(("products", "articles", "duration", "warmup"), defaults, strict=True):
         if getattr(args, name) is None:
@@ -131,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="remedy-bench-"))
     servers: list[Server] = []
     try:
+        if args.scale is not None:
+            return run_scale(args, scratch, servers)
         return run(args, scratch, servers)
     except KeyboardInterrupt:
         say("interrupted")

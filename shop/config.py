@@ -136,6 +136,9 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # Background jobs: "worker" (run by `flask --app shop run-jobs`) or "inline" (run
         # in the request that queues them, for a shop without a worker process).
         "SHOP_JOBS": environ.get("SHOP_JOBS", "worker").strip().lower() or "worker",
+        # Seconds a running job's worker may stay silent (no claim, no progress) before
+        # another worker takes the job over: it is taken to have died.
+        "SHOP_JOB_CLAIM_TIMEOUT": _count(environ, "SHOP_JOB_CLAIM_TIMEOUT", 15 * 60),
         # CSV files larger than this are imported by a background job.
         "SHOP_IMPORT_INLINE_BYTES": int(
             environ.get("SHOP_IMPORT_INLINE_BYTES", str(2 * 1024 * 1024))
@@ -169,6 +172,8 @@ def check_config(config: dict, *, debug: bool, testing: bool) -> None:
         raise ConfigError(str(error)) from None
     if config.get("SHOP_JOBS", "worker") not in ("worker", "inline"):
         raise ConfigError("SHOP_JOBS must be worker or inline.")
+    if config.get("SHOP_JOB_CLAIM_TIMEOUT", 900) < 60:
+        raise ConfigError("SHOP_JOB_CLAIM_TIMEOUT must be at least 60 seconds.")
     if config.get("SHOP_STORAGE", "local") not in ("local", "s3"):
         raise ConfigError("SHOP_STORAGE must be local or s3.")
     if config.get("SHOP_STORAGE") == "s3" and not config.get("SHOP_S3_BUCKET"):

@@ -25,7 +25,7 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        return last_page(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
@@ -62,6 +62,18 @@ def choice_arg(name: str, choices: Sequence[str], default: str) -> str:
     if value not in choices:
         abort(400, description=f"'{name}' must be one of: {', '.join(choices)}.")
     return value
+
+
+def last_page(total: int, per_page: int) -> int:
+    """The number of the last page of `total` rows (1 for none)."""
+    return max(1, math.ceil(total / per_page))
+
+
+def ensure_page_within(number: int, total: int, per_page: int) -> None:
+    """404 for a page past `total` rows, checked before the page's own query runs: a
+    page past a capped list's cap (or past a counted list's end) never pays its OFFSET."""
+    if number > last_page(total, per_page):
+        abort(404, description="There is no such page of results.")
 
 
 def ensure_page_exists(page: Page) -> None:

@@ -30,6 +30,9 @@ product_conditions = Table(
     db.metadata,
     Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
     Column("condition_id", ForeignKey("conditions.id", ondelete="CASCADE"), primary_key=True),
+    # Staff pin products to the top of a condition's page: 1, 2, … in that order (None: not
+    # pinned; the rest follow by sales). See shop/staff/condition_pins.py.
+    Column("pin_position", Integer, nullable=True),
     Index("ix_product_conditions_condition_id", "condition_id"),
 )
 

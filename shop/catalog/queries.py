@@ -17,11 +17,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from shop.catalog import prices
 from shop.catalog.models import Category, Product, ProductImage, Variant, product_conditions
 from shop.catalog.prices import effective_price_sql  # noqa: F401 - re-exported
-from shop.catalog.search import product_matches
+from shop.catalog.search import MAX_MATCHES, product_matches
 from shop.database import utcnow
 from shop.discounts.service import active_sales
 from shop.extensions import db
-from shop.listing import Page
+from shop.listing import Page, ensure_page_within
 from shop.pricing import engine
 from shop.pricing.money import percent_off
 
@@ -172,8 +172,9 @@ def featured_products(limit: int) -> list[ProductCard]:
 
 
 def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> list[ProductCard]:
-    """The condition page's selection: best sellers first (units in paid orders), then
-    the best discount; one query whatever the condition holds. Up to `limit` + 1 cards
+    """The condition page's selection: the products staff pinned, in their order, then
+    best sellers (units in paid orders), then the best discount; one query whatever the
+    condition holds. Up to `limit` + 1 cards
     come back, so the page knows whether to link to the whole list."""
     from shop.checkout.models import Order, OrderLine
 
@@ -188,7 +189,13 @@ def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> li
         select(Product)
         .join(product_conditions, product_conditions.c.product_id == Product.id)
         .where(product_conditions.c.condition_id == condition_id, Product.active.is_(True))
-        .order_by(sold.desc(), Product.sort_discount.desc(), Product.id.desc())
+        .order_by(
+            product_conditions.c.pin_position.is_(None),  # pinned first (false sorts first)
+            product_conditions.c.pin_position.asc(),
+            sold.desc(),
+            Product.sort_discount.desc(),
+            Product.id.desc(),
+        )
         .limit(limit + 1)
     )
     return [card_for(p) for p in db.session.scalars(stmt).unique()]
@@ -216,8 +223,11 @@ def list_products(
     `(active, key, id)` indexes, so every sort is an index walk; the count stops at
     `LIST_CAP` and no page lies past it (a shopper narrows the list instead), so a deep
     page never skips more than `LIST_CAP` rows. A search (`q`) counts its matches in the
-    same statement as the page's ids.
+    same statement as the page's ids. A page past the cap (`MAX_MATCHES` for a search)
+    answers 404 before any query, and a page past the counted list's end before its ids
+    are read.
     """
+    ensure_page_within(page, MAX_MATCHES if q else LIST_CAP, PER_PAGE)
     if sort in PRICE_SORTS:
         ensure_prices_current()
     stmt = select(Product.id).where(Product.active.is_(True))
@@ -253,6 +263,7 @@ def list_products(
     else:
         counted = stmt.with_only_columns(literal(1)).limit(LIST_CAP + 1).subquery()
         total = db.session.scalar(select(func.count()).select_from(counted))
+        ensure_page_within(page, total, PER_PAGE)  # before the OFFSET query
         ids = list(db.session.scalars(window))
     products = {
         p.id: p

@@ -8,7 +8,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from shop.catalog.search import article_matches
 from shop.content.models import Article, Condition, Doctor, doctor_conditions, related_articles
 from shop.extensions import db
-from shop.listing import Page
+from shop.listing import Page, ensure_page_within
 
 ARTICLES_PER_PAGE = 24
 CONDITION_ARTICLES = 30  # a condition page lists at most this many, newest first
@@ -28,6 +28,7 @@ def list_articles(page: int) -> Page[Article]:
     total = db.session.scalar(
         select(func.count()).select_from(Article).where(Article.published.is_(True))
     )
+    ensure_page_within(page, total, ARTICLES_PER_PAGE)  # 404 before the OFFSET query
     stmt = (
         _published()
         .options(joinedload(Article.condition))

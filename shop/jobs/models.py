@@ -34,6 +34,10 @@ class Job(db.Model):
     result: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The running worker's last sign of life (its claim, then each progress report): a
+    # job whose worker stays silent longer than SHOP_JOB_CLAIM_TIMEOUT is claimed again.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, or_, select
 
 from shop.extensions import db
-from shop.listing import Page, ensure_page_exists, page_arg, query_arg
+from shop.listing import Page, ensure_page_exists, ensure_page_within, page_arg, query_arg
 
 STAFF_PER_PAGE = 50
 
@@ -26,6 +26,7 @@ def staff_page(
         pattern = f"%{q}%"
         stmt = stmt.where(or_(*(column.ilike(pattern) for column in search_columns)))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ensure_page_within(number, total, per_page)  # 404 before the OFFSET query
     items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique()
     page = Page(list(items), number, per_page, total)
     ensure_page_exists(page)

@@ -81,6 +81,8 @@ class SimpleScreen:
     used_by: tuple[tuple[str, Any], ...]  # (kind, column pointing at this model's id)
     order_by: tuple
     public_url: Callable[[Any], str]
+    # More for an existing row's edit page: (row, **overrides) → template context.
+    extra: Callable[..., dict] | None = None
 
     def endpoint(self, action: str) -> str:
         return f"staff.{self.kind}_{action}"
@@ -116,7 +118,14 @@ CONDITIONS = SimpleScreen(
     ),
     (Condition.name,),
     lambda c: url_for("content.condition", slug=c.slug),
+    lambda c, **overrides: _condition_pins(c, **overrides),
 )
+
+
+def _condition_pins(condition: Condition, pin_form=None) -> dict:
+    from shop.staff.condition_pins import pins_context
+
+    return pins_context(condition, pin_form)
 
 
 def _simple_list(screen: SimpleScreen):
@@ -135,11 +144,14 @@ def _simple_list(screen: SimpleScreen):
     )
 
 
-def _simple_page(screen: SimpleScreen, obj, form, status: int = 200, problem: str = ""):
+def _simple_page(
+    screen: SimpleScreen, obj, form, status: int = 200, problem: str = "", **overrides
+):
     if status >= 400:
         db.session.rollback()
         obj = obj if obj is None else get_or_404(screen.model, obj.id)
     uses = screen.uses(obj.id) if obj is not None else []
+    extra = screen.extra(obj, **overrides) if screen.extra and obj is not None else {}
     return render_template(
         "staff/catalog/simple_form.html",
         screen=screen,
@@ -147,6 +159,7 @@ def _simple_page(screen: SimpleScreen, obj, form, status: int = 200, problem: st
         form=form,
         uses=uses,
         problem=problem,
+        **extra,
     ), status
 
 

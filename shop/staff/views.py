@@ -12,6 +12,7 @@ from shop.questions import staff_views  # noqa: F401
 from shop.search import staff_views as search_staff_views  # noqa: F401
 from shop.staff import (  # noqa: F401
     audit_views,
+    condition_pins,
     dashboard,
     orders,
     pickers,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from shop.catalog.models import Variant
+from shop.database import utcnow
+from shop.extensions import db as shop_db
 from shop.jobs import service as jobs
 from shop.jobs.models import Job
 from shop.staff.audit import AuditEntry
@@ -170,3 +173,89 @@ def test_progress_is_reported_before_anything_is_written(app, db, catalogue, mon
 def test_job_pages_are_for_staff_and_unknown_jobs_are_404(app, staff, db):
     assert staff.get("/staff/jobs/999").status_code == 404
     assert app.test_client().get("/staff/jobs/1").status_code in (302, 303)
+
+
+# -- a worker that died: its job is claimed again after SHOP_JOB_CLAIM_TIMEOUT
+
+
+def _silent_for(db, job_id: int, seconds: int) -> None:
+    """The job's worker last showed a sign of life `seconds` ago."""
+    db.session.execute(
+        update(Job).where(Job.id == job_id).values(claimed_at=utcnow() - timedelta(seconds=seconds))
+    )
+    db.session.commit()
+
+
+def test_a_job_left_by_a_dead_worker_is_claimed_again_after_the_timeout(
+    app, staff, db, runner, catalogue, background
+):
+    assert app.config["SHOP_JOB_CLAIM_TIMEOUT"] == 15 * 60  # the default
+    upload(staff, edited_export(staff, price="329"))
+    job_id = db.session.scalar(select(Job.id))
+    assert jobs.claim(job_id) is True  # a worker claims it, then dies
+    _silent_for(db, job_id, 14 * 60)
+    assert jobs.run_next() is None and jobs.claim(job_id) is False  # maybe still alive
+    assert price(db, "JO-100") == 34900
+
+    _silent_for(db, job_id, 16 * 60)
+    result = runner.invoke(args=["run-jobs", "--once"])
+    assert f"job {job_id} (csv_import): done" in result.output
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    assert (job.state, job.attempts) == ("done", 2)
+    assert price(db, "JO-100") == 32900
+
+
+def test_the_claim_timeout_is_configurable(app, staff, db, catalogue, background, monkeypatch):
+    monkeypatch.setitem(app.config, "SHOP_JOB_CLAIM_TIMEOUT", 60)
+    upload(staff, edited_export(staff, price="329"))
+    job_id = db.session.scalar(select(Job.id))
+    assert jobs.claim(job_id) is True
+    _silent_for(db, job_id, 50)
+    assert jobs.claim(job_id) is False
+    _silent_for(db, job_id, 70)
+    assert jobs.claim(job_id) is True
+    assert db.session.scalar(select(Job.attempts).where(Job.id == job_id)) == 2
+
+
+def test_the_claim_timeout_must_be_at_least_a_minute(app):
+    from shop.config import ConfigError, check_config
+
+    with pytest.raises(ConfigError, match="SHOP_JOB_CLAIM_TIMEOUT"):
+        check_config({**app.config, "SHOP_JOB_CLAIM_TIMEOUT": 10}, debug=False, testing=True)
+
+
+def takeover_handler(payload, filename, progress):
+    """Reports progress, loses the job to another worker, then writes a price."""
+    progress("checking rows", 0, 1)
+    shop_db.session.execute(update(Job).values(attempts=Job.attempts + 1, claimed_at=utcnow()))
+    shop_db.session.commit()  # another worker claimed the job meanwhile
+    shop_db.session.execute(update(Variant).where(Variant.sku == "JO-100").values(price=100))
+    return "done", {}
+
+
+def test_a_slow_worker_that_lost_its_job_writes_nothing(app, staff, db, catalogue, background,
+                                                        monkeypatch):  # fmt: skip
+    monkeypatch.setitem(jobs.HANDLERS, "csv_import", f"{__name__}:takeover_handler")
+    upload(staff, edited_export(staff, price="329"))
+    job_id = db.session.scalar(select(Job.id))
+    assert jobs.run_queued(job_id) is True
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert (job.state, job.attempts, job.message) == ("running", 2, "")
+    assert price(db, "JO-100") == 34900  # the lost run's write was rolled back
+
+
+def test_a_job_that_kills_its_worker_every_time_fails_after_three_claims(
+    app, staff, db, catalogue, background
+):
+    upload(staff, edited_export(staff, price="329"))
+    job_id = db.session.scalar(select(Job.id))
+    for _ in range(jobs.MAX_ATTEMPTS):
+        assert jobs.claim(job_id) is True
+        _silent_for(db, job_id, 16 * 60)
+    assert jobs.run_next() == job_id
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    assert job.state == "failed" and "stopped 3 times" in job.message
+    assert job.attempts == jobs.MAX_ATTEMPTS + 1 and price(db, "JO-100") == 34900
