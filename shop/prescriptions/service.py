@@ -179,8 +179,10 @@ def approve(order: Order, *, actor: str) -> None:
             ) from error
         if status != "succeeded":
             raise _payment_failed(order, prescription, "capture", error) from error
-    if _recorded_by_webhook(order, prescription, actor=actor):
+    if _recorded_by_webhook(order, prescription, actor=actor):  # re-reads the order
         return
+    if order.state not in IN_REVIEW:
+        raise ShopError(409, f"Order {order.number} was decided by someone else meanwhile.")
     try:
         finish_approval(order, prescription, actor=actor)
     except ShopError:  # the webhook was committing while we looked
