@@ -23,6 +23,7 @@ from shop.cart.finding import (  # noqa: F401 - re-exported for callers
     Image,
     cart_for_user,
     cart_id_column,
+    cart_snapshot,
     count_items,
     create_cart_id,
     current_cart,

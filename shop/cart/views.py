@@ -26,13 +26,12 @@ def customer_key() -> str | None:
 
 def render_cart(status: int = 200, error: str | None = None):
     """The cart page; it writes only when a price changed since the shopper last saw it."""
-    cart = service.current_cart(with_lines=True)
-    view = service.price_cart(cart, customer_key())
+    view = service.price_cart(service.cart_snapshot(), customer_key())
     service.attach_images(view)
     service.remember_count_value(view.item_count)
     html = render_template("cart/cart.html", view=view, error=error)
-    # Commit after rendering: committing first would expire every loaded line and
-    # make the template load them again one by one.
+    # Commit after rendering: committing first would expire the signed-in shopper's
+    # account, which the page header reads.
     if status == 200 and service.acknowledge_prices(view):
         db.session.commit()
     return html, status
