@@ -11,7 +11,7 @@ import hmac
 
 from flask import current_app, session
 from flask_login import current_user
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shop.cart.models import Cart, CartLine, new_cart_token
@@ -98,6 +98,17 @@ def cart_id_column(by: str):
     return _cart_id_stmt(by).scalar_subquery().label("cart_id")
 
 
+def cart_count_column(by: str):
+    """The number of units in the visitor's cart as a column (0 without a cart)."""
+    lines = CartLine.__table__.c
+    return (
+        select(func.coalesce(func.sum(lines.quantity), 0))
+        .where(lines.cart_id == _cart_id_stmt(by).scalar_subquery())
+        .scalar_subquery()
+        .label("cart_count")
+    )
+
+
 @functools.cache
 def _cart_stmt(by: str):
     return select(Cart).where(*whose(by))
@@ -166,16 +177,3 @@ def remember_count(cart: Cart | None) -> None:
 def remember_count_value(count: int) -> None:
     if session.get(SESSION_COUNT, 0) != count:  # an unchanged session is not sent again
         session[SESSION_COUNT] = count
-
-
-@functools.cache
-def _count_stmt():
-    lines = CartLine.__table__.c
-    return select(func.coalesce(func.sum(lines.quantity), 0)).where(
-        lines.cart_id == bindparam("cart_id")
-    )
-
-
-def count_items(cart_id: int) -> int:
-    """The cart's number of units (a Core query: no ORM work on the add-to-cart path)."""
-    return db.session.connection().execute(_count_stmt(), {"cart_id": cart_id}).scalar()
