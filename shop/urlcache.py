@@ -11,9 +11,17 @@ built as usual, never remembered.
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, request
 
 MAX_URLS = 4096  # product links add an entry per product: past this, start again
+
+
+def _rememberable(app: Flask, endpoint: str, values: dict) -> bool:
+    return not (
+        endpoint.startswith(".")
+        or any(app.url_default_functions.values())
+        or any(name.startswith("_") for name in values)
+    )
 
 
 def init_url_cache(app: Flask) -> None:
@@ -21,23 +29,18 @@ def init_url_cache(app: Flask) -> None:
     build = app.url_for
 
     def url_for(endpoint: str, /, **values) -> str:
-        if (
-            endpoint.startswith(".")
-            or not has_request_context()
-            or any(app.url_default_functions.values())
-            or any(name.startswith("_") for name in values)
-        ):
-            return build(endpoint, **values)
-        key = (request.root_path, endpoint, *sorted(values.items()))
-        try:
+        try:  # outside a request, `request` raises RuntimeError
+            key = (request.root_path, endpoint, *values.items())
             return built[key]
         except KeyError:
             pass
-        except TypeError:  # an unhashable argument (a list of values)
+        except (RuntimeError, TypeError):  # no request, or an unhashable argument
             return build(endpoint, **values)
-        url = built[key] = build(endpoint, **values)
-        if len(built) > MAX_URLS:
-            built.clear()
+        url = build(endpoint, **values)
+        if _rememberable(app, endpoint, values):
+            if len(built) >= MAX_URLS:
+                built.clear()
+            built[key] = url
         return url
 
     app.jinja_env.globals["url_for"] = url_for
