@@ -108,6 +108,7 @@ def register_template_helpers(app: Flask) -> None:
     from shop.pricing.money import format_money, percent_off
     from shop.seo import init_seo
     from shop.storage import image_url
+    from shop.urlcache import init_url_cache
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -117,6 +118,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["percent_off"] = percent_off
     app.jinja_env.globals["image_url"] = image_url
     init_seo(app)
+    init_url_cache(app)
 
 
 def register_error_handlers(app: Flask) -> None:

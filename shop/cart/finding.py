@@ -8,18 +8,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-from dataclasses import dataclass
 
 from flask import current_app, session
 from flask_login import current_user
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
-from shop.cache import content_version_column
 from shop.cart.models import Cart, CartLine, new_cart_token
-from shop.catalog.models import Product, ProductImage, Variant
+from shop.cart.snapshot import CartSnapshot, Image, snapshot_from_rows, snapshot_stmt, whose
+from shop.catalog.models import ProductImage
 from shop.database import utcnow
 from shop.extensions import db
 
@@ -27,29 +24,37 @@ SESSION_TOKEN = "cart_token"
 SESSION_COUNT = "cart_count"
 
 
-def current_cart(*, create: bool = False, with_lines: bool = False) -> Cart | None:
+def current_cart(*, create: bool = False) -> Cart | None:
     """The visitor's cart: the account's when signed in, else the one whose random
-    token the signed session holds; made on demand (safely when two requests race).
-
-    `with_lines` loads its lines, variants and products in the same query (for pricing).
-    """
+    token the signed session holds; made on demand (safely when two requests race)."""
     if current_user.is_authenticated:
-        return cart_for_user(current_user.id, create=create, with_lines=with_lines)
+        return cart_for_user(current_user.id, create=create)
     token = session.get(SESSION_TOKEN)
-    cart = _load_cart("token", token, with_lines=with_lines) if token else None
+    cart = _load_cart("token", token) if token else None
     if cart is None and create:
         token = _new_guest_token()
         _insert_cart(token=token, user_id=None)
-        cart = _load_cart("token", token, with_lines=with_lines)
+        cart = _load_cart("token", token)
         session[SESSION_TOKEN] = token
     return cart
 
 
-def cart_for_user(user_id: int, *, create: bool, with_lines: bool = False) -> Cart | None:
-    cart = _load_cart("user", user_id, with_lines=with_lines)
+def cart_snapshot() -> CartSnapshot | None:
+    """The visitor's cart with its lines, variants, products, main images and the
+    content version, read in one Core query for the cart page (see `shop.cart.snapshot`);
+    None when the visitor has no cart. Never creates one."""
+    by, key = visitor_key()
+    if key is None:
+        return None
+    rows = db.session.connection().execute(snapshot_stmt(by), {"key": key}).all()
+    return snapshot_from_rows(rows)
+
+
+def cart_for_user(user_id: int, *, create: bool) -> Cart | None:
+    cart = _load_cart("user", user_id)
     if cart is None and create:
         _insert_cart(token=new_cart_token(), user_id=user_id)
-        cart = _load_cart("user", user_id, with_lines=with_lines)
+        cart = _load_cart("user", user_id)
     return cart
 
 
@@ -83,15 +88,9 @@ def create_cart_id(by: str, key: int | str | None) -> int:
 # Hot statements are built once: building a joined SELECT costs more than running it.
 
 
-def _whose(by: str) -> tuple:
-    if by == "user":
-        return (Cart.user_id == bindparam("key"),)
-    return (Cart.token == bindparam("key"), Cart.user_id.is_(None))
-
-
 @functools.cache
 def _cart_id_stmt(by: str):
-    return select(Cart.id).where(*_whose(by))
+    return select(Cart.id).where(*whose(by))
 
 
 def cart_id_column(by: str):
@@ -99,77 +98,24 @@ def cart_id_column(by: str):
     return _cart_id_stmt(by).scalar_subquery().label("cart_id")
 
 
-@functools.cache
-def _cart_stmt(by: str, with_lines: bool):
-    if not with_lines:
-        return select(Cart).where(*_whose(by))
-    other = aliased(ProductImage)
-    first_image = (
-        select(other.id)
-        .where(other.product_id == Product.id)
-        .order_by(other.position, other.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
+def cart_count_column(by: str):
+    """The number of units in the visitor's cart as a column (0 without a cart)."""
+    lines = CartLine.__table__.c
     return (
-        select(
-            Cart,
-            CartLine,
-            Variant,
-            Product,
-            ProductImage.path,
-            ProductImage.alt,
-            ProductImage.width,
-            ProductImage.height,
-            content_version_column(),
-        )
-        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
-        .outerjoin(Variant, Variant.id == CartLine.variant_id)
-        .outerjoin(Product, Product.id == Variant.product_id)
-        .outerjoin(ProductImage, ProductImage.id == first_image)
-        .where(*_whose(by))
-        .order_by(CartLine.id)
+        select(func.coalesce(func.sum(lines.quantity), 0))
+        .where(lines.cart_id == _cart_id_stmt(by).scalar_subquery())
+        .scalar_subquery()
+        .label("cart_count")
     )
 
 
-def _load_cart(by: str, key, *, with_lines: bool) -> Cart | None:
-    """One query for the cart; with `with_lines` its lines, variants, products and each
-    product's main image come in the same query as plain rows (cheaper than eager-loading
-    options) and are attached as already-loaded relationships, so nothing loads lazily.
-    The content version comes along too, so pricing needs no query of its own."""
-    stmt = _cart_stmt(by, with_lines)
-    if not with_lines:
-        return db.session.execute(stmt, {"key": key}).scalar()
-    rows = db.session.execute(stmt, {"key": key}).all()
-    if not rows:
-        return None
-    cart = rows[0][0]
-    lines = []
-    images: dict[int, Image] = {}
-    for _cart, line, variant, product, *image, _version in rows:
-        if line is None:
-            continue
-        set_committed_value(variant, "product", product)
-        set_committed_value(line, "variant", variant)
-        set_committed_value(line, "cart", cart)
-        lines.append(line)
-        if image[0] is not None:
-            images[product.id] = Image(*image)
-    set_committed_value(cart, "lines", lines)
-    cart.main_images = images
-    cart.content_version = rows[0][-1] or 0
-    return cart
+@functools.cache
+def _cart_stmt(by: str):
+    return select(Cart).where(*whose(by))
 
 
-@dataclass(frozen=True)
-class Image:
-    """A product's main image as the cart shows it."""
-
-    path: str
-    alt: str
-    width: int
-    height: int
+def _load_cart(by: str, key) -> Cart | None:
+    return db.session.execute(_cart_stmt(by), {"key": key}).scalar()
 
 
 def main_images(product_ids: set[int]) -> dict[int, Image]:
@@ -231,16 +177,3 @@ def remember_count(cart: Cart | None) -> None:
 def remember_count_value(count: int) -> None:
     if session.get(SESSION_COUNT, 0) != count:  # an unchanged session is not sent again
         session[SESSION_COUNT] = count
-
-
-@functools.cache
-def _count_stmt():
-    lines = CartLine.__table__.c
-    return select(func.coalesce(func.sum(lines.quantity), 0)).where(
-        lines.cart_id == bindparam("cart_id")
-    )
-
-
-def count_items(cart_id: int) -> int:
-    """The cart's number of units (a Core query: no ORM work on the add-to-cart path)."""
-    return db.session.connection().execute(_count_stmt(), {"cart_id": cart_id}).scalar()

@@ -38,11 +38,6 @@ class Cart(db.Model):
     lines: Mapped[list[CartLine]] = relationship(
         back_populates="cart", cascade="all, delete-orphan", order_by="CartLine.id"
     )
-    # Not a column: product id → main image, filled when the cart is loaded with its
-    # lines for a page that shows them (`shop.cart.service.current_cart`).
-    main_images = None
-    # Not a column either: the content version read with those lines (for pricing).
-    content_version = None
 
     @property
     def item_count(self) -> int:

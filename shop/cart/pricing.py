@@ -6,14 +6,16 @@ says what changed since the shopper last looked.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from shop.cart.finding import Image, main_images
 from shop.cart.models import Cart, CartLine
+from shop.cart.snapshot import CartSnapshot, LineRow, ProductRow, VariantRow
 from shop.catalog.models import Product, ProductImage, Variant
 from shop.database import utcnow
 from shop.discounts import service as discounts
@@ -44,11 +46,11 @@ def _line_input(variant: Variant, quantity: int, key) -> engine.LineInput:
 
 @dataclass
 class CartItem:
-    """One cart line as the shopper sees it."""
+    """One cart line as the shopper sees it (models, or the cart page's read-only rows)."""
 
-    line: CartLine
-    variant: Variant
-    product: Product
+    line: CartLine | LineRow
+    variant: Variant | VariantRow
+    product: Product | ProductRow
     priced: engine.PricedLine | None  # None when it cannot be bought now
     max_quantity: int
     notice: str | None = None
@@ -57,7 +59,7 @@ class CartItem:
 
 @dataclass
 class CartView:
-    cart: Cart | None
+    cart: Cart | CartSnapshot | None
     items: list[CartItem]
     totals: engine.Totals
     notices: list[str] = field(default_factory=list)
@@ -76,7 +78,7 @@ class CartView:
 
 
 def price_cart(
-    cart: Cart | None,
+    cart: Cart | CartSnapshot | None,
     customer_key: str | None,
     now: datetime | None = None,
     *,
@@ -84,13 +86,12 @@ def price_cart(
 ) -> CartView:
     """Price a cart live: sales, the coupon, shipping; with notices of what changed.
 
-    Uses the lines loaded with the cart (`current_cart(with_lines=True)`, which also
-    read the content version), else reads them afresh; either way a fixed number of
-    queries whatever the number of lines.
+    `cart` is a `Cart`, whose lines are read here, or the cart page's `CartSnapshot`
+    (`cart_snapshot()`), read with its lines and the content version; either way a fixed
+    number of queries whatever the number of lines.
     """
     now = now or utcnow()
-    fresh = cart is not None and cart.main_images is not None
-    fresh = fresh and "lines" not in inspect(cart).unloaded
+    fresh = isinstance(cart, CartSnapshot)
     rules = discounts.pricing_rules(now, cart.content_version if fresh else None)
     shipping, sales = rules.shipping, rules.sales
     if cart is None:
@@ -116,7 +117,7 @@ def _read_lines(cart_id: int) -> list[CartLine]:
     ).all()
 
 
-def _items(lines: list[CartLine]) -> tuple[list[CartItem], list[engine.LineInput]]:
+def _items(lines: list[CartLine] | list[LineRow]) -> tuple[list[CartItem], list[engine.LineInput]]:
     """Every line as shown, and the engine's inputs for those that can be bought now."""
     items: list[CartItem] = []
     inputs: list[engine.LineInput] = []
@@ -163,8 +164,8 @@ def _note_price_changes(items: list[CartItem], totals: engine.Totals) -> list[st
 
 
 def attach_images(view: CartView) -> None:
-    """Give each item its product's main image, for pages that show them: as loaded with
-    the lines by `current_cart(with_lines=True)`, else in one query."""
+    """Give each item its product's main image, for pages that show them: as read with
+    the lines by `cart_snapshot()`, else in one query."""
     images = getattr(view.cart, "main_images", None)
     if images is None:
         images = main_images({item.product.id for item in view.items})
@@ -172,11 +173,28 @@ def attach_images(view: CartView) -> None:
         item.image = images.get(item.product.id)
 
 
+@functools.cache
+def _acknowledge_stmt():
+    lines = CartLine.__table__
+    return (
+        update(lines)
+        .where(lines.c.id == bindparam("line_id"), lines.c.cart_id == bindparam("owner_id"))
+        .values(price_seen=bindparam("price"))
+    )
+
+
 def acknowledge_prices(view: CartView) -> bool:
-    """Remember the prices just shown, so a change is announced once; True if any."""
-    changed = False
+    """Remember the prices just shown, so a change is announced once; True if any.
+
+    One UPDATE for the changed lines of the page's `CartSnapshot`; the caller commits.
+    """
+    changed = []
     for item in view.items:
         if item.priced and item.line.price_seen != item.priced.unit_price:
             item.line.price_seen = item.priced.unit_price
-            changed = True
-    return changed
+            changed.append(
+                {"line_id": item.line.id, "owner_id": view.cart.id, "price": item.line.price_seen}
+            )
+    if changed:
+        db.session.connection().execute(_acknowledge_stmt(), changed)
+    return bool(changed)

@@ -21,9 +21,10 @@ from shop.cart.finding import (  # noqa: F401 - re-exported for callers
     SESSION_COUNT,
     SESSION_TOKEN,
     Image,
+    cart_count_column,
     cart_for_user,
     cart_id_column,
-    count_items,
+    cart_snapshot,
     create_cart_id,
     current_cart,
     current_cart_id,
@@ -106,7 +107,8 @@ class Sellable:
 @functools.cache
 def _sellable_stmt(by: str | None = None):
     """A variant's facts for adding it; with `by`, also the visitor's cart id (bound to
-    `key`) and the content version, so adding starts with one statement, not three."""
+    `key`), its number of units and the content version: adding starts with one
+    statement, not four."""
     variant, product = Variant.__table__.c, Product.__table__.c
     stmt = (
         select(
@@ -125,7 +127,7 @@ def _sellable_stmt(by: str | None = None):
         .where(variant.id == bindparam("variant_id"), product.active.is_(True))
     )
     if by is not None:
-        stmt = stmt.add_columns(cart_id_column(by), content_version_column())
+        stmt = stmt.add_columns(cart_id_column(by), cart_count_column(by), content_version_column())
     return stmt
 
 
@@ -205,17 +207,19 @@ def add_item(
 ) -> Added:
     """Add `quantity` of a variant to the visitor's cart, made on the first add.
 
-    The variant, the cart's id and the content version (for the sale price) come in one
-    query; the cart itself is never loaded. Then one atomic statement inserts the line
-    or raises its quantity, only while the new quantity stays within stock and
-    `max_per_order`: concurrent adds of one variant neither collide on the (cart,
-    variant) unique constraint nor lose an increment.
+    The variant, the cart's id and number of units, and the content version (for the
+    sale price) come in one query; the cart itself is never loaded. Then one atomic
+    statement inserts the line or raises its quantity, only while the new quantity stays
+    within stock and `max_per_order`: concurrent adds of one variant neither collide on
+    the (cart, variant) unique constraint nor lose an increment. The count returned (for
+    the header) is the one read first plus what was added: an add in another tab at the
+    same instant shows in the header from the next page of the cart on.
     """
     by, key = visitor_key()
     row = _core(_sellable_stmt(by), {"variant_id": variant_id, "key": key}).one_or_none()
     if row is None:
         raise ShopError(404, "That product is not available.")
-    *facts, cart_id, version = row
+    *facts, cart_id, units, version = row
     item = Sellable(*facts)
     _check_limits(item, quantity)
     price = unit_price_of(item, now, version=version or 0)
@@ -243,7 +247,7 @@ def add_item(
         )
         _check_limits(item, quantity + (held or 0))
         raise ShopError(409, "Your cart changed at the same moment; please try again.")
-    return Added(item.name, line_quantity, count_items(cart_id), item.label)
+    return Added(item.name, line_quantity, units + quantity, item.label)
 
 
 def _own_line(cart: Cart | None, line_id: int) -> CartLine:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
 from shop.attribution.tracking import count_add, ref_for_add
@@ -10,6 +10,7 @@ from shop.cart import service
 from shop.database import utcnow
 from shop.errors import ShopError
 from shop.extensions import db, limiter
+from shop.layout import render_personal_page
 from shop.pricing.money import format_money
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -26,13 +27,12 @@ def customer_key() -> str | None:
 
 def render_cart(status: int = 200, error: str | None = None):
     """The cart page; it writes only when a price changed since the shopper last saw it."""
-    cart = service.current_cart(with_lines=True)
-    view = service.price_cart(cart, customer_key())
+    view = service.price_cart(service.cart_snapshot(), customer_key())
     service.attach_images(view)
-    service.remember_count_value(view.item_count)
-    html = render_template("cart/cart.html", view=view, error=error)
-    # Commit after rendering: committing first would expire every loaded line and
-    # make the template load them again one by one.
+    service.remember_count_value(view.item_count)  # before the header shows it
+    html = render_personal_page("cart/cart.html", view=view, error=error)
+    # Commit after rendering: committing first would expire the signed-in shopper's
+    # account, which the page header reads.
     if status == 200 and service.acknowledge_prices(view):
         db.session.commit()
     return html, status

@@ -299,3 +299,32 @@ def _has_control(text: str) -> bool:
 def test_a_query_value_is_refused_exactly_when_it_holds_a_control_character(client, db, text):
     status = client.get("/products/", query_string={"q": text}).status_code
     assert status == (400 if _has_control(text) else 200)
+
+
+def _security_hook(app):
+    (hook,) = [
+        f
+        for f in app.after_request_funcs[None]
+        if getattr(f, "__name__", "") == "add_security_headers"
+    ]
+    return hook
+
+
+def test_security_headers_are_sent_once_each_and_hsts_only_over_https(client):
+    headers = client.get("/healthz").headers
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
+        assert len(headers.getlist(name)) == 1
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in headers
+    secure = client.get("/healthz", base_url="https://shop.example").headers
+    assert len(secure.getlist("Strict-Transport-Security")) == 1
+
+
+def test_a_header_the_view_set_itself_is_kept(app):
+    from flask import Response
+
+    with app.test_request_context("/healthz"):
+        response = Response("x", headers={"content-security-policy": "default-src 'none'"})
+        headers = _security_hook(app)(response).headers
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
