@@ -130,6 +130,8 @@ def generate(
                 high_stock=high_stock,
             )
         catalogue.url = url
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))  # before the price refresh: see generate-catalogue
         from shop.catalog.prices import refresh_effective_prices
 
         refresh_effective_prices(db.session)  # the list's stored sort prices, in SQL
