@@ -131,7 +131,8 @@ def generate(
             )
         catalogue.url = url
         with db.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))  # before the price refresh: see generate-catalogue
+            conn.execute(text("ANALYZE products"))  # before the price refresh: see
+            conn.execute(text("ANALYZE variants"))  # generate-catalogue
         from shop.catalog.prices import refresh_effective_prices
 
         refresh_effective_prices(db.session)  # the list's stored sort prices, in SQL

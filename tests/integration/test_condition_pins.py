@@ -120,3 +120,57 @@ def test_unlinking_a_pinned_product_drops_its_pin(staff, db, spasm):
     spasm.products.remove(next(p for p in spasm.products if p.slug == "p3"))
     db.session.commit()
     assert "Remedy 3" not in _names(staff.get("/conditions/muscle-spasm").get_data(as_text=True))
+
+
+def _sell(product, quantity: int, *, paid: bool = True):
+    """An order of `quantity` units of `product`'s first variant, paid or not."""
+    from datetime import UTC, datetime
+
+    from shop.checkout.models import Order, OrderLine
+
+    variant = product.variants[0]
+    order = Order(
+        email="buyer@example.com",
+        customer_key="buyer@example.com",
+        currency="INR",
+        mrp_total=variant.mrp * quantity,
+        subtotal=variant.price * quantity,
+        total=variant.price * quantity,
+        hold_expires_at=datetime.now(UTC),
+        paid_at=datetime.now(UTC) if paid else None,
+    )
+    order.lines.append(
+        OrderLine(
+            variant_id=variant.id,
+            product_slug=product.slug,
+            product_name=product.name,
+            variant_label=variant.label,
+            sku=variant.sku,
+            mrp=variant.mrp,
+            list_price=variant.price,
+            unit_price=variant.price,
+            quantity=quantity,
+            subtotal=variant.price * quantity,
+            total=variant.price * quantity,
+            gst_rate=12,
+            tax=0,
+        )
+    )
+    return order
+
+
+def test_after_the_pins_come_the_best_sellers_then_the_best_discounts(staff, db, spasm):
+    from shop.catalog.models import Product
+
+    products = {p.slug: p for p in db.session.scalars(select(Product))}
+    db.session.add(_sell(products["p0"], 2))
+    db.session.add(_sell(products["p1"], 5))
+    db.session.add(_sell(products["p2"], 9, paid=False))  # unpaid: not a sale
+    db.session.add(_sell(products["elsewhere"], 50))  # another condition's product
+    db.session.commit()
+    assert [c.slug for c in queries.condition_products(spasm.id)] == ["p1", "p0", "p4", "p3", "p2"]
+    post(staff, f"/staff/conditions/{spasm.id}/pins", products="p3")
+    assert [c.slug for c in queries.condition_products(spasm.id)] == ["p3", "p1", "p0", "p4", "p2"]
+    products["p1"].active = False
+    db.session.commit()
+    assert [c.slug for c in queries.condition_products(spasm.id, limit=2)] == ["p3", "p0", "p4"]
