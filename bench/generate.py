@@ -142,8 +142,9 @@ def generate(
 
         seed_zones(db.session)  # checkout refuses pincodes no zone serves
         db.session.commit()
-        with db.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        from shop.demo.generate_command import tidy_up
+
+        tidy_up(db.engine)
         db.session.remove()
         db.engine.dispose()
     catalogue.seconds = time.perf_counter() - started
