@@ -20,7 +20,6 @@ from sqlalchemy import (
     ARRAY,
     Integer,
     String,
-    any_,
     bindparam,
     func,
     literal_column,
@@ -70,11 +69,14 @@ def _postgres() -> bool:
 def in_list(column, values: list, sql_type=String):
     """`column IN values` with the whole list as one parameter, whatever its length.
 
-    PostgreSQL gets an array (`= ANY(:values)`), SQLite a JSON array read by json_each,
-    so neither statement size nor SQLite's bound-parameter limit grows with the list.
+    PostgreSQL gets an array (`IN (SELECT unnest(:values))`), SQLite a JSON array read by
+    json_each, so neither statement size nor SQLite's bound-parameter limit grows with the
+    list. Not `= ANY(:values)` on PostgreSQL: with 10,000 SKUs the planner answered that
+    from the SKU's trigram index (every SKU shares "bn0", "000"…): 100 s instead of 45 ms.
     """
     if _postgres():
-        return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
+        array = bindparam(None, list(values), type_=ARRAY(sql_type))
+        return column.in_(select(func.unnest(array)).scalar_subquery())
     each = select(literal_column("value")).select_from(func.json_each(json.dumps(list(values))))
     return column.in_(each.scalar_subquery())
 
