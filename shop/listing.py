@@ -78,5 +78,4 @@ def ensure_page_within(number: int, total: int, per_page: int) -> None:
 
 def ensure_page_exists(page: Page) -> None:
     """404 for a page past the last one (page 1 of an empty list is fine)."""
-    if page.number > page.pages:
-        abort(404, description="There is no such page of results.")
+    ensure_page_within(page.number, page.total, page.per_page)

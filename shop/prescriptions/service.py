@@ -202,14 +202,7 @@ def _recorded_by_webhook(order: Order, prescription: Prescription, *, actor: str
     ):
         return False  # another pharmacist decided it: their 409 stands
     prescription.decided_by = actor
-    audit(
-        "approve",
-        "prescription",
-        order.number,
-        before={"state": str(OrderState.AWAITING_REVIEW)},
-        after=_facts(order, prescription),
-        summary=f"Approved the prescription of {order.number}; payment captured.",
-    )
+    _audit_approval(order, prescription, before={"state": str(OrderState.AWAITING_REVIEW)})
     return True
 
 
@@ -228,6 +221,10 @@ def finish_approval(order: Order, prescription: Prescription, *, actor: str) -> 
     prescription.decided_by = actor
     prescription.decided_at = utcnow()
     prescription.payment_error = None
+    _audit_approval(order, prescription, before=before)
+
+
+def _audit_approval(order: Order, prescription: Prescription, *, before: dict) -> None:
     audit(
         "approve",
         "prescription",

@@ -30,48 +30,36 @@ def _query():
     return q, None
 
 
-def pick_products(q: str) -> list[dict[str, str]]:
-    """Products whose slug is `q` or whose name, brand or text match it, best first."""
+def _pick(q: str, model, find, key: str, columns: tuple, hidden: str) -> list[dict[str, str]]:
+    """Rows of `model` whose slug is `q`, then those the search `find(q)` matched (its id
+    column `key`), best first. `columns` are (slug, name, shown); a name not shown gets
+    `hidden` after it."""
     if not q:
         return []
-    exact = db.session.execute(
-        select(Product.slug, Product.name, Product.active).where(Product.slug == q.lower())
-    ).all()
-    matches = product_matches(q)
+    slug = columns[0]
+    exact = db.session.execute(select(*columns).where(slug == q.lower())).all()
+    matches = find(q)
     ranked = db.session.execute(
-        select(Product.slug, Product.name, Product.active)
-        .join(matches, matches.c.product_id == Product.id)
-        .where(Product.slug != q.lower())
-        .order_by(matches.c.rank.asc(), Product.id)
+        select(*columns)
+        .join(matches, matches.c[key] == model.id)
+        .where(slug != q.lower())
+        .order_by(matches.c.rank.asc(), model.id)
         .limit(PICK_LIMIT)
     ).all()
     rows = [*exact, *ranked][:PICK_LIMIT]
-    return [
-        {"slug": slug, "name": name if active else f"{name} (inactive)"}
-        for slug, name, active in rows
-    ]
+    return [{"slug": s, "name": n if shown else f"{n} {hidden}"} for s, n, shown in rows]
+
+
+def pick_products(q: str) -> list[dict[str, str]]:
+    """Products whose slug is `q` or whose name, brand or text match it, best first."""
+    columns = (Product.slug, Product.name, Product.active)
+    return _pick(q, Product, product_matches, "product_id", columns, "(inactive)")
 
 
 def pick_articles(q: str) -> list[dict[str, str]]:
     """Articles whose slug is `q` or whose title or text match it, best first."""
-    if not q:
-        return []
-    exact = db.session.execute(
-        select(Article.slug, Article.title, Article.published).where(Article.slug == q.lower())
-    ).all()
-    matches = article_matches(q)
-    ranked = db.session.execute(
-        select(Article.slug, Article.title, Article.published)
-        .join(matches, matches.c.article_id == Article.id)
-        .where(Article.slug != q.lower())
-        .order_by(matches.c.rank.asc(), Article.id)
-        .limit(PICK_LIMIT)
-    ).all()
-    rows = [*exact, *ranked][:PICK_LIMIT]
-    return [
-        {"slug": slug, "name": title if published else f"{title} (draft)"}
-        for slug, title, published in rows
-    ]
+    columns = (Article.slug, Article.title, Article.published)
+    return _pick(q, Article, article_matches, "article_id", columns, "(draft)")
 
 
 @bp.get("/pick/products")
