@@ -15,11 +15,17 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog import prices
-from shop.catalog.models import Category, Product, ProductImage, Variant, product_conditions
+from shop.catalog.cards import (  # noqa: F401 - ProductCard and cards_by_slug re-exported
+    ProductCard,
+    cards_by_ids,
+    cards_by_slug,
+    offer,
+    shown_sales,
+)
+from shop.catalog.models import Category, Product, Variant, product_conditions
 from shop.catalog.prices import effective_price_sql  # noqa: F401 - re-exported
 from shop.catalog.search import MAX_MATCHES, product_matches
 from shop.database import utcnow
-from shop.discounts.service import active_sales
 from shop.extensions import db
 from shop.listing import Page, ensure_page_within
 from shop.pricing import engine
@@ -33,28 +39,6 @@ CONDITION_PRODUCTS = 12  # cards on a condition page; "see all" opens the filter
 
 
 @dataclass(frozen=True)
-class ProductCard:
-    """What a product card, list row or article embed shows."""
-
-    id: int
-    slug: str
-    name: str
-    brand: str
-    form: str
-    image: ProductImage | None
-    variant_id: int | None
-    variant_label: str
-    mrp: int
-    price: int
-    percent_off: int
-    in_stock: bool
-    max_per_order: int
-    prescription_required: bool = False
-    on_sale: bool = False  # a sale sets the price shown
-    sale_ends_at: datetime | None = None  # when that sale ends (None: no end set)
-
-
-@dataclass(frozen=True)
 class VariantOffer:
     """A variant with the price it sells for now."""
 
@@ -65,10 +49,10 @@ class VariantOffer:
     sale_ends_at: datetime | None = None
 
 
-def _sales() -> list[engine.Sale]:
-    """The sales running now, loaded once per request."""
+def _sales() -> Sequence[engine.Sale]:
+    """The sales to price with, read once per request (usually from the rules cache)."""
     if "active_sales" not in g:
-        g.active_sales = active_sales(utcnow())
+        g.active_sales = shown_sales(utcnow())
     return g.active_sales
 
 
@@ -79,18 +63,16 @@ def selling_price(product: Product, variant: Variant) -> int:
 
 def sale_offer(product: Product, variant: Variant) -> tuple[int, engine.Sale | None]:
     """The unit price after the best running sale, and that sale (None: list price)."""
-    line = engine.LineInput(
-        key=variant.id,
-        product_id=product.id,
-        category_id=product.category_id,
-        mrp=variant.mrp,
-        price=variant.price,
-        quantity=1,
-        gst_rate=product.gst_rate,
+    return offer(
+        product.id,
+        product.category_id,
+        product.gst_rate,
+        variant.id,
+        variant.mrp,
+        variant.price,
+        _sales(),
+        utcnow(),
     )
-    price, sale_id = engine.best_sale_price(line, _sales(), utcnow())
-    sale = next((s for s in _sales() if s.id == sale_id), None) if sale_id else None
-    return price, sale
 
 
 def offers_for(product: Product) -> list[VariantOffer]:
@@ -109,66 +91,15 @@ def offers_for(product: Product) -> list[VariantOffer]:
     return offers
 
 
-def card_for(product: Product) -> ProductCard:
-    variant = product.default_variant
-    mrp = variant.mrp if variant else 0
-    price, sale = sale_offer(product, variant) if variant else (0, None)
-    return ProductCard(
-        id=product.id,
-        slug=product.slug,
-        name=product.name,
-        brand=product.brand,
-        form=product.form,
-        image=product.main_image,
-        variant_id=variant.id if variant else None,
-        variant_label=variant.label if variant else "",
-        mrp=mrp,
-        price=price,
-        percent_off=percent_off(mrp, price),
-        in_stock=bool(variant and variant.stock > 0),
-        max_per_order=product.max_per_order,
-        prescription_required=product.prescription_required,
-        on_sale=sale is not None,
-        sale_ends_at=sale.ends_at if sale else None,
-    )
-
-
-def _with_card_data(stmt: Select) -> Select:
-    return stmt.options(joinedload(Product.variants), joinedload(Product.images))
-
-
-def cards_by_slug(slugs: Sequence[str]) -> dict[str, ProductCard]:
-    """Active products named by `slugs`: the same queries also when `slugs` is empty."""
-    _sales()
-    stmt = _with_card_data(
-        select(Product).where(Product.slug.in_(list(slugs)), Product.active.is_(True))
-    )
-    products = db.session.scalars(stmt).unique()
-    return {p.slug: card_for(p) for p in products}
-
-
-def cards_by_ids(ids: Sequence[int]) -> list[ProductCard]:
-    """Active products `ids` in that order: the same queries also when `ids` is empty."""
-    _sales()
-    stmt = _with_card_data(
-        select(Product).where(Product.id.in_(list(ids)), Product.active.is_(True))
-    )
-    products = {p.id: p for p in db.session.scalars(stmt).unique()}
-    return [card_for(products[i]) for i in ids if i in products]
-
-
 def featured_products(limit: int) -> list[ProductCard]:
-    ids = (
+    """The newest active products: one id query and the cards."""
+    ids = db.session.scalars(
         select(Product.id)
         .where(Product.active.is_(True))
         .order_by(Product.created_at.desc(), Product.id.desc())
         .limit(limit)
-        .scalar_subquery()
-    )
-    stmt = _with_card_data(select(Product).where(Product.id.in_(ids))).order_by(
-        Product.created_at.desc(), Product.id.desc()
-    )
-    return [card_for(p) for p in db.session.scalars(stmt).unique()]
+    ).all()
+    return cards_by_ids(ids)
 
 
 def condition_products(condition_id: int, limit: int = CONDITION_PRODUCTS) -> list[ProductCard]:
@@ -277,6 +208,10 @@ def list_products(
         "newest": newest,
         "relevance": [rank.asc(), Product.id.desc()] if rank is not None else newest,
     }[sort]
+    if q and condition_id is None and sort == "relevance":
+        # Every filter is inside the search already: rank its rows without reading products.
+        stmt = select(matches.c.product_id)
+        order = [rank.asc(), matches.c.product_id.desc()]
     window = stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     if q:
         # A search is capped at MAX_MATCHES rows: count them in the same statement.
@@ -289,15 +224,8 @@ def list_products(
         total = db.session.scalar(select(func.count()).select_from(counted))
         ensure_page_within(page, total, PER_PAGE)  # before the OFFSET query
         ids = list(db.session.scalars(window))
-    products = {
-        p.id: p
-        for p in db.session.scalars(
-            _with_card_data(select(Product).where(Product.id.in_(ids)))
-        ).unique()
-    }
-    cards = [card_for(products[i]) for i in ids if i in products]
     return Page(
-        items=cards,
+        items=cards_by_ids(ids),
         number=page,
         per_page=PER_PAGE,
         total=min(total, LIST_CAP),

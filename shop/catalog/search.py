@@ -342,19 +342,23 @@ def product_matches(
     )
 
 
-def article_matches(q: str) -> Subquery:
+def article_matches(q: str, *, published_only: bool = False) -> Subquery:
     """Articles matching `q`: columns `article_id` and `rank` (lower is better).
 
-    At most `MAX_MATCHES` rows, published or not: the caller filters.
+    At most `MAX_MATCHES` rows; `published_only` filters before that cut (as
+    `active_only` does for products), otherwise drafts are included and the caller filters.
     """
     from shop.content.models import Article
 
     slots, prefix = query_slots(q)
     if not slots:
         return _nothing(Article.id, "article_id")
+    filters = [Article.published.is_(True)] if published_only else []
     if _dialect() == "postgresql":
-        return _pg_matches(Article, slots, prefix, "article_id")
-    return _fts5_matches(ARTICLE_FTS, ARTICLE_FTS_TIERS, slots, prefix, "article_id")
+        return _pg_matches(Article, slots, prefix, "article_id", filters)
+    return _fts5_matches(
+        ARTICLE_FTS, ARTICLE_FTS_TIERS, slots, prefix, "article_id", Article.__table__, filters
+    )
 
 
 def refresh_products(ids: Sequence[int]) -> None:

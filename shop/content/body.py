@@ -5,7 +5,7 @@ Shared by the article page and the back office's preview, so the two never diffe
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import get_template_attribute, url_for
 from markupsafe import Markup
 
 from shop.catalog import queries as catalog_queries
@@ -21,6 +21,7 @@ def render_body(item: Article) -> RenderedArticle:
     links = queries.article_links(embeds.articles)
 
     position = 0
+    card_macro = get_template_attribute("_macros/cards.html", "product_card")
 
     def product_card(slug: str) -> str | None:
         # Each card carries the article and its own position (1, 2, … in reading order)
@@ -30,9 +31,7 @@ def render_body(item: Article) -> RenderedArticle:
         if card is None:
             return None
         position += 1
-        return render_template(
-            "_partials/product_card.html", card=card, ref=item.slug, pos=position, embed=True
-        )
+        return str(card_macro(card, ref=item.slug, pos=position, embed=True))
 
     def article_link(slug: str) -> tuple[str, str] | None:
         title = links.get(slug)

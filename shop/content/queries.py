@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.search import article_matches
 from shop.content.models import Article, Condition, Doctor, doctor_conditions, related_articles
@@ -145,13 +145,22 @@ def reviewed_by(doctor_id: int) -> list[Article]:
     return list(db.session.scalars(stmt))
 
 
-def search_articles(q: str, limit: int = 20) -> list[Article]:
-    matches = article_matches(q)
-    stmt = (
-        _published()
-        .options(defer(Article.body))  # a search lists titles and summaries
-        .join(matches, matches.c.article_id == Article.id)
-        .order_by(matches.c.rank.asc(), Article.id.desc())
+def search_articles(q: str, limit: int = 20):
+    """The best `limit` published articles for `q`: rows with `slug`, `title`, `summary`.
+
+    The ranking picks the ids first, so only those few articles are read (joining the
+    matches to every published article made PostgreSQL hash the whole table).
+    """
+    matches = article_matches(q, published_only=True)
+    best = (
+        select(matches.c.article_id, matches.c.rank)
+        .order_by(matches.c.rank.asc(), matches.c.article_id.desc())
         .limit(limit)
+        .subquery()
     )
-    return list(db.session.scalars(stmt))
+    stmt = (
+        select(Article.id, Article.slug, Article.title, Article.summary)
+        .join(best, best.c.article_id == Article.id)
+        .order_by(best.c.rank.asc(), Article.id.desc())
+    )
+    return db.session.execute(stmt).all()

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from shop.catalog import queries
+from shop.catalog.cards import ProductCard
 from shop.catalog.models import Product, Variant
-from shop.catalog.queries import ProductCard
 from shop.content import queries as content_queries
 from shop.content.models import Article
 from shop.database import utcnow
@@ -55,7 +55,7 @@ def corrected_search(q: str, found: int) -> Correction | None:
 class SiteResults:
     q: str
     products: list[ProductCard] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
+    articles: list = field(default_factory=list)  # rows with slug, title and summary
     correction: Correction | None = None
 
 
@@ -69,7 +69,7 @@ def site_search(q: str) -> SiteResults:
         articles = content_queries.search_articles(correction.q)
         if not products and not articles:
             correction.applied = False  # the correction finds nothing either: just offer it
-    return SiteResults(q, list(products), articles, correction)
+    return SiteResults(q, list(products), list(articles), correction)
 
 
 def product_page(q: str, **kwargs) -> tuple[Page[ProductCard], Correction | None]:

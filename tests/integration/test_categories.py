@@ -70,4 +70,4 @@ def test_category_page_query_count_does_not_grow_with_products(client, db, count
         make_product(f"more-{i}", category=category)
     db.session.commit()
     assert queries() == one
-    assert one <= 8
+    assert one <= 9  # empty process caches: includes reading the pricing rules (3)

@@ -30,7 +30,7 @@ def test_product_list_query_count_is_the_same_for_1_and_24_products(client, db, 
     db.session.commit()
     many = _queries_for(client, count_queries, "/products/")
     assert many == one
-    assert one <= 7
+    assert one <= 8  # empty process caches: includes reading the pricing rules (3)
 
 
 def test_article_query_count_is_the_same_with_0_and_3_embeds(client, db, count_queries):
@@ -44,7 +44,7 @@ def test_article_query_count_is_the_same_with_0_and_3_embeds(client, db, count_q
     plain = _queries_for(client, count_queries, "/articles/plain")
     embedded = _queries_for(client, count_queries, "/articles/with-embeds")
     assert embedded == plain
-    assert plain <= 8
+    assert plain <= 9  # empty process caches: includes reading the pricing rules (3)
 
 
 def test_product_page_query_count_does_not_grow_with_variants(client, db, count_queries):
