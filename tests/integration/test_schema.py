@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
 from shop.catalog.models import Variant
@@ -25,6 +25,24 @@ def test_migrations_match_models(db):
         )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def test_catalogue_tables_are_vacuumed_after_two_percent_changed(db, is_postgres):
+    """A big CSV import or sale leaves dead rows that searches would read through until
+    autovacuum cleans them; the catalogue tables ask for it at 2%, not PostgreSQL's 20%."""
+    if not is_postgres:
+        pytest.skip("autovacuum settings are PostgreSQL's")
+    options = dict(
+        db.session.execute(
+            text(
+                "SELECT c.relname, c.reloptions FROM pg_class AS c "
+                "WHERE c.relname IN ('products', 'variants') AND c.relkind = 'r'"
+            )
+        ).all()
+    )
+    for table in ("products", "variants"):
+        assert "autovacuum_vacuum_scale_factor=0.02" in options[table]
+        assert "autovacuum_analyze_scale_factor=0.02" in options[table]
 
 
 @pytest.mark.parametrize(
