@@ -62,21 +62,3 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
-
-@event.listens_for(Engine, "connect")
-def _configure_postgresql(dbapi_connection, connection_record) -> None:
-    """Make PostgreSQL scan big tables from their start every time.
-
-    A search stops reading after its first `MAX_MATCHES` hits (`shop.catalog.search`).
-    With PostgreSQL's synchronized scans, a sequential scan of a table larger than a
-    quarter of shared_buffers starts where the previous scan of it stopped, so the same
-    search on an unchanged catalogue found a different set of products on every request
-    (and page 2 did not continue page 1).
-    """
-    if not type(dbapi_connection).__module__.startswith("psycopg"):
-        return
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True  # a SET inside a transaction ends with it
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET synchronize_seqscans = off")
-    dbapi_connection.autocommit = autocommit

@@ -3,9 +3,9 @@
 A CSV import, a sale starting on a big category or a price refresh rewrites thousands
 of product and variant rows at once. PostgreSQL's default waits for 20% of a table to
 be dead before autovacuum cleans it, so a 10,000-row import of a 100,000-product shop
-left its dead rows in place for good; searches, which read the products table in order
-until they have enough hits, then read through them on every request (50 ms instead of
-2 ms for a common word). At 2% autovacuum gets to them within a minute or so.
+left its 10,000 dead rows in place for good, and every scan that passed them read them
+(a search for a common word reads the products table in order until it has enough
+hits). At 2% autovacuum gets to them within a minute or so of the change.
 SQLite has no autovacuum of this kind: nothing to do there.
 
 Revision ID: vacuum_catalogue_sooner

@@ -167,22 +167,6 @@ def test_accents_are_ignored_on_sqlite(db, is_postgres):
     assert names("creme") == ["Crème Arnica"]
 
 
-def test_postgresql_scans_start_at_the_table_start_on_every_connection(db, is_postgres):
-    """A search reads until its first MAX_MATCHES hits; with synchronized scans a big
-    table's scan starts where the last one stopped, and the same search found other
-    products on every request. Every pooled connection turns them off, for good."""
-    if not is_postgres:
-        pytest.skip("synchronized scans are a PostgreSQL feature")
-    setting = text("SELECT current_setting('synchronize_seqscans')")
-    assert db.session.scalar(setting) == "off"
-    db.session.rollback()  # a SET made inside the first transaction would end with it
-    assert db.session.scalar(setting) == "off"
-    with db.engine.connect() as fresh:
-        fresh.invalidate()  # the next checkout opens a brand-new connection
-    with db.engine.connect() as fresh:
-        assert fresh.scalar(setting) == "off"
-
-
 HOSTILE = [
     '"',
     '""',
