@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -115,6 +116,13 @@ def _insert(conn: Connection, table, rows: Sequence[dict]) -> None:
         conn.execute(table.insert(), list(batch))
 
 
+def _with_search_keywords(products):
+    """The products table with the search column the models leave out (see
+    `shop.catalog.search`), so the generated rows carry their condition words."""
+    columns = [sa.column(c.name, c.type) for c in products.columns]
+    return sa.table(products.name, *columns, sa.column("search_keywords", sa.Text))
+
+
 def fill_catalogue(
     conn: Connection,
     *,
@@ -176,7 +184,7 @@ class _Rows:
             (Condition.__table__, conditions),
             (Doctor.__table__, doctors),
             (doctor_conditions, doctor_links),
-            (Product.__table__, products),
+            (_with_search_keywords(Product.__table__), products),
             (Variant.__table__, variants),
             (ProductImage.__table__, images),
             (product_conditions, product_links),
@@ -320,6 +328,11 @@ class _Rows:
             chosen = {1} if special else set()
             chosen.update(rng.sample(range(1, n_conditions + 1), rng.randint(1, 2)))
             links.extend({"product_id": pid, "condition_id": c} for c in sorted(chosen))
+            # The condition words the search index keeps (`shop.search.index`), written
+            # with the row: the index rebuild then finds nothing to rewrite.
+            products[-1]["search_keywords"] = " ".join(
+                sorted(words.CONDITIONS[c - 1] for c in chosen)
+            )
         return products, variants, images, links
 
     def product_description(self, name: str, herb: str, form: str) -> str:
