@@ -176,7 +176,7 @@ def refresh_prices_command(everything: bool) -> None:
     if everything:
         count = prices.refresh_effective_prices(db.session)
         db.session.commit()
-        click.echo(f"Recomputed the sort prices of {count} product(s).")
+        click.echo(f"Recomputed every sort price: {count} product(s) changed.")
         return
     done = prices.catch_up(db.session)
     db.session.commit()

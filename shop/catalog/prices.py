@@ -96,6 +96,21 @@ def effective_price_sql(
     return func.min(*candidates)  # SQLite's scalar min() of several arguments
 
 
+def list_price_keys(variants: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """The sort keys of a product none of whose variants is on sale: the lowest price and
+    the best discount in hundredths of a percent, from its variants' (mrp, price).
+
+    What `refresh_effective_prices` stores when no sale applies, for bulk loaders that
+    write products with their keys (so the refresh after them has nothing to rewrite).
+    """
+    pairs = list(variants)
+    if not pairs:
+        return 0, 0
+    lowest = min(price for _, price in pairs)
+    best = max((mrp - price) * 10000 // mrp for mrp, price in pairs)
+    return lowest, best
+
+
 def _sales(now: datetime) -> list[engine.Sale]:
     """Switched-on sales not over at `now` (running ones and those still to start)."""
     from shop.discounts.service import not_ended_sales
@@ -115,12 +130,14 @@ def _refresh_where(session: Session, where, sales, now: datetime) -> int:
     of_product = Variant.product_id == Product.id
     lowest = select(func.min(paid)).where(of_product).scalar_subquery()
     best = select(func.max((Variant.mrp - paid) * 10000 / Variant.mrp)).where(of_product)
+    sort_price = func.coalesce(lowest, 0)
+    sort_discount = func.coalesce(best.scalar_subquery(), 0)
     stmt = (
         update(Product)
-        .values(
-            sort_price=func.coalesce(lowest, 0),
-            sort_discount=func.coalesce(best.scalar_subquery(), 0),
-        )
+        .values(sort_price=sort_price, sort_discount=sort_discount)
+        # Rows already right are not written: no new row version, no index entries
+        # (a bulk load that stored the right keys, a sale that changes few prices).
+        .where(or_(Product.sort_price != sort_price, Product.sort_discount != sort_discount))
         .execution_options(synchronize_session=False)
     )
     if where is not None:
@@ -139,8 +156,9 @@ def refresh_effective_prices(
 
     `product_ids=None` (and no categories) does every product and brings the schedule up
     to date; otherwise only those products and the products of `category_ids`. Runs in
-    the caller's transaction; returns the number of products updated. Call it after any
-    statement that writes variant prices or product categories without the ORM.
+    the caller's transaction; returns the number of products whose keys changed (only
+    those rows are written). Call it after any statement that writes variant prices or
+    product categories without the ORM.
     """
     now = now or utcnow()
     sales = _sales(now)

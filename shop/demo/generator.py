@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from shop.catalog.prices import list_price_keys
 from shop.demo import generator_words as words
 
 BENCH_ARTICLE = "bench-article"
@@ -305,6 +306,7 @@ class _Rows:
                 "category_id": rng.randint(1, n_categories),
                 "created_at": created, "updated_at": created,
             })  # fmt: skip
+            first_variant = len(variants)
             labels, (low, high) = words.FORMS[form]
             count = 3 if pid == 1 else rng.randint(1, min(3, len(labels)))
             mrp = rng.randint(low, high) // 10 * 10 + 9
@@ -328,6 +330,10 @@ class _Rows:
             chosen = {1} if special else set()
             chosen.update(rng.sample(range(1, n_conditions + 1), rng.randint(1, 2)))
             links.extend({"product_id": pid, "condition_id": c} for c in sorted(chosen))
+            # The sort keys `refresh_effective_prices` would store (no sale runs yet).
+            products[-1]["sort_price"], products[-1]["sort_discount"] = list_price_keys(
+                (v["mrp"], v["price"]) for v in variants[first_variant:]
+            )
             # The condition words the search index keeps (`shop.search.index`), written
             # with the row: the index rebuild then finds nothing to rewrite.
             products[-1]["search_keywords"] = " ".join(
