@@ -39,7 +39,7 @@ def test_a_card_shows_the_image_in_the_first_position(app, db):
     product = make_product("pictured", image=False)
     product.images.append(ProductImage(path="b.png", alt="second", width=1, height=1, position=2))
     product.images.append(ProductImage(path="a.png", alt="first", width=3, height=4, position=1))
-    bare = make_product("bare", image=False)
+    make_product("bare", image=False)
     db.session.commit()
     with app.test_request_context("/"):
         cards = cards_by_slug(["pictured", "bare"])
