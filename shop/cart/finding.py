@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shop.cart.models import Cart, CartLine, new_cart_token
-from shop.cart.snapshot import CartSnapshot, Image, snapshot_from_rows, snapshot_stmt, whose
+from shop.cart.snapshot import CartSnapshot, snapshot_from_rows, snapshot_stmt, whose
+from shop.catalog.cards import IMAGE_COLUMNS, CardImage
 from shop.catalog.models import ProductImage
 from shop.database import utcnow
 from shop.extensions import db
@@ -118,24 +119,18 @@ def _load_cart(by: str, key) -> Cart | None:
     return db.session.execute(_cart_stmt(by), {"key": key}).scalar()
 
 
-def main_images(product_ids: set[int]) -> dict[int, Image]:
+def main_images(product_ids: set[int]) -> dict[int, CardImage]:
     """The first image of each product, in one query (none when there are no products)."""
     if not product_ids:
         return {}
     rows = db.session.execute(
-        select(
-            ProductImage.product_id,
-            ProductImage.path,
-            ProductImage.alt,
-            ProductImage.width,
-            ProductImage.height,
-        )
+        select(ProductImage.product_id, *IMAGE_COLUMNS)
         .where(ProductImage.product_id.in_(product_ids))
         .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id)
     ).all()
-    images: dict[int, Image] = {}
+    images: dict[int, CardImage] = {}
     for product_id, *rest in rows:
-        images.setdefault(product_id, Image(*rest))
+        images.setdefault(product_id, CardImage(*rest))
     return images
 
 

@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
-from shop.cart.finding import Image, main_images
+from shop.cart.finding import main_images
 from shop.cart.models import Cart, CartLine
 from shop.cart.snapshot import CartSnapshot, LineRow, ProductRow, VariantRow
+from shop.catalog.cards import CardImage
 from shop.catalog.models import Product, ProductImage, Variant
 from shop.database import utcnow
 from shop.discounts import service as discounts
@@ -54,7 +55,7 @@ class CartItem:
     priced: engine.PricedLine | None  # None when it cannot be bought now
     max_quantity: int
     notice: str | None = None
-    image: Image | ProductImage | None = None
+    image: CardImage | ProductImage | None = None
 
 
 @dataclass

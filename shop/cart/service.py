@@ -20,7 +20,6 @@ from shop.cache import content_version_column
 from shop.cart.finding import (  # noqa: F401 - re-exported for callers
     SESSION_COUNT,
     SESSION_TOKEN,
-    Image,
     cart_count_column,
     cart_for_user,
     cart_id_column,

@@ -18,17 +18,8 @@ from sqlalchemy import bindparam, select
 
 from shop.cache import content_version_column
 from shop.cart.models import Cart, CartLine
+from shop.catalog.cards import IMAGE_COLUMNS, CardImage, main_image_id
 from shop.catalog.models import Product, ProductImage, Variant
-
-
-@dataclass(frozen=True, slots=True)
-class Image:
-    """A product's main image as the cart shows it."""
-
-    path: str
-    alt: str
-    width: int
-    height: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +64,7 @@ class CartSnapshot:
     id: int
     coupon_code: str | None
     lines: list[LineRow]
-    main_images: dict[int, Image]
+    main_images: dict[int, CardImage]
     content_version: int
 
     @property
@@ -95,7 +86,6 @@ _PRODUCT = (
     Product.limit_quantity,
     Product.limit_days,
 )
-_IMAGE = (ProductImage.path, ProductImage.alt, ProductImage.width, ProductImage.height)
 
 
 def whose(by: str) -> tuple:
@@ -107,14 +97,6 @@ def whose(by: str) -> tuple:
 @functools.cache
 def snapshot_stmt(by: str):
     """The cart found `by` ("user" or "token", bound to `key`), one row per line."""
-    first_image = (
-        select(ProductImage.id)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
     image = ProductImage.__table__.alias("main_image")
     return (
         select(
@@ -123,19 +105,19 @@ def snapshot_stmt(by: str):
             *_LINE,
             *_VARIANT,
             *_PRODUCT,
-            *(image.c[column.key] for column in _IMAGE),
+            *(image.c[column.key] for column in IMAGE_COLUMNS),
             content_version_column(),
         )
         .outerjoin(CartLine, CartLine.cart_id == Cart.id)
         .outerjoin(Variant, Variant.id == CartLine.variant_id)
         .outerjoin(Product, Product.id == Variant.product_id)
-        .outerjoin(image, image.c.id == first_image)
+        .outerjoin(image, image.c.id == main_image_id())
         .where(*whose(by))
         .order_by(CartLine.id)
     )
 
 
-_L, _V, _P, _I = len(_LINE), len(_VARIANT), len(_PRODUCT), len(_IMAGE)
+_L, _V, _P, _I = len(_LINE), len(_VARIANT), len(_PRODUCT), len(IMAGE_COLUMNS)
 
 
 def snapshot_from_rows(rows) -> CartSnapshot | None:
@@ -143,7 +125,7 @@ def snapshot_from_rows(rows) -> CartSnapshot | None:
     if not rows:
         return None
     lines: list[LineRow] = []
-    images: dict[int, Image] = {}
+    images: dict[int, CardImage] = {}
     for row in rows:
         at = 2
         line = row[at : at + _L]
@@ -156,6 +138,6 @@ def snapshot_from_rows(rows) -> CartSnapshot | None:
         at += _P
         lines.append(LineRow(*line, VariantRow(*variant, product)))
         if row[at] is not None:
-            images[product.id] = Image(*row[at : at + _I])
+            images[product.id] = CardImage(*row[at : at + _I])
     first = rows[0]
     return CartSnapshot(first[0], first[1], lines, images, first[-1] or 0)

@@ -32,12 +32,29 @@ from shop.pricing.money import percent_off
 
 @dataclass(frozen=True, slots=True)
 class CardImage:
-    """A product's main image, with what `ui.image` and `image_url` read."""
+    """A product's main image, with what `ui.image` and `image_url` read (cards and the
+    cart page show it)."""
 
     path: str
     alt: str
     width: int
     height: int
+
+
+IMAGE_COLUMNS = (ProductImage.path, ProductImage.alt, ProductImage.width, ProductImage.height)
+
+
+def main_image_id():
+    """The id of the outer query's `Product`'s main image (`Product.main_image`: the
+    first by position), as a correlated scalar subquery to join `product_images` on."""
+    return (
+        select(ProductImage.id)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True)
@@ -62,12 +79,6 @@ class ProductCard:
     sale_ends_at: datetime | None = None  # when that sale ends (None: no end set)
 
 
-def _first_per_product(columns: list, product_id, where, order: list):
-    """Each product's first row of a child table in `order` (`ordinal` 1), as a subquery."""
-    ordinal = func.row_number().over(partition_by=product_id, order_by=order)
-    return select(*columns, ordinal.label("ordinal")).where(where).subquery()
-
-
 @functools.cache
 def _statement(key: str):
     """The cards of the active products whose `key` ("id" or "slug") is in the `keys`
@@ -75,29 +86,22 @@ def _statement(key: str):
     much as running it)."""
     keys = bindparam("keys", expanding=True)
     if key == "id":
-        wanted, of = Product.id.in_(keys), lambda child: child.product_id.in_(keys)
+        wanted, variant_of = Product.id.in_(keys), Variant.product_id.in_(keys)
     else:
         ids = select(Product.id).where(Product.slug.in_(keys))
-        wanted, of = Product.slug.in_(keys), lambda child: child.product_id.in_(ids)
+        wanted, variant_of = Product.slug.in_(keys), Variant.product_id.in_(ids)
+    # `Product.default_variant`: the first in stock, else the first (ordinal 1).
     in_stock_first = case((Variant.stock > 0, 0), else_=1)
-    variant = _first_per_product(
-        [Variant.id, Variant.product_id, Variant.label, Variant.mrp, Variant.price, Variant.stock],
-        Variant.product_id,
-        of(Variant),
-        [in_stock_first, Variant.position, Variant.id],
+    ordinal = func.row_number().over(
+        partition_by=Variant.product_id, order_by=[in_stock_first, Variant.position, Variant.id]
     )
-    image = _first_per_product(
-        [
-            ProductImage.product_id,
-            ProductImage.path,
-            ProductImage.alt,
-            ProductImage.width,
-            ProductImage.height,
-        ],
-        ProductImage.product_id,
-        of(ProductImage),
-        [ProductImage.position, ProductImage.id],
-    )
+    variant = (
+        select(Variant.id, Variant.product_id, Variant.label, Variant.mrp, Variant.price,
+               Variant.stock, ordinal.label("ordinal"))
+        .where(variant_of)
+        .subquery()
+    )  # fmt: skip
+    image = ProductImage.__table__.alias("main_image")
     return (
         select(
             Product.id,
@@ -114,13 +118,10 @@ def _statement(key: str):
             variant.c.mrp,
             variant.c.price,
             variant.c.stock,
-            image.c.path,
-            image.c.alt,
-            image.c.width,
-            image.c.height,
+            *(image.c[column.key] for column in IMAGE_COLUMNS),
         )
         .outerjoin(variant, and_(variant.c.product_id == Product.id, variant.c.ordinal == 1))
-        .outerjoin(image, and_(image.c.product_id == Product.id, image.c.ordinal == 1))
+        .outerjoin(image, image.c.id == main_image_id())
         .where(wanted, Product.active.is_(True))
     )
 

@@ -15,13 +15,7 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog import prices
-from shop.catalog.cards import (  # noqa: F401 - ProductCard and cards_by_slug re-exported
-    ProductCard,
-    cards_by_ids,
-    cards_by_slug,
-    offer,
-    shown_sales,
-)
+from shop.catalog.cards import ProductCard, cards_by_ids, offer, shown_sales
 from shop.catalog.models import Category, Product, Variant, product_conditions
 from shop.catalog.prices import effective_price_sql  # noqa: F401 - re-exported
 from shop.catalog.search import MAX_MATCHES, product_matches
@@ -192,26 +186,24 @@ def list_products(
         stmt = stmt.join(product_conditions, product_conditions.c.product_id == Product.id).where(
             product_conditions.c.condition_id == condition_id
         )
-    rank = None
+    relevance = newest = [Product.created_at.desc(), Product.id.desc()]
     if q:
         # Filters go inside the search so its cap of MAX_MATCHES applies after them.
         matches = product_matches(
             q, active_only=True, category_id=category.id if category is not None else None
         )
-        stmt = stmt.join(matches, matches.c.product_id == Product.id)
-        rank = matches.c.rank
-    newest = [Product.created_at.desc(), Product.id.desc()]
+        relevance = [matches.c.rank.asc(), matches.c.product_id.desc()]
+        if condition_id is None and sort == "relevance":
+            stmt = select(matches.c.product_id)  # every filter is inside: no product read
+        else:
+            stmt = stmt.join(matches, matches.c.product_id == Product.id)
     order = {
         "price_asc": [Product.sort_price.asc(), Product.id.asc()],
         "price_desc": [Product.sort_price.desc(), Product.id.desc()],
         "discount": [Product.sort_discount.desc(), Product.id.desc()],
         "newest": newest,
-        "relevance": [rank.asc(), Product.id.desc()] if rank is not None else newest,
+        "relevance": relevance,
     }[sort]
-    if q and condition_id is None and sort == "relevance":
-        # Every filter is inside the search already: rank its rows without reading products.
-        stmt = select(matches.c.product_id)
-        order = [rank.asc(), matches.c.product_id.desc()]
     window = stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     if q:
         # A search is capped at MAX_MATCHES rows: count them in the same statement.

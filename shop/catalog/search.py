@@ -79,7 +79,6 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
-    text,
     union_all,
 )
 
@@ -373,43 +372,8 @@ def refresh_products(ids: Sequence[int]) -> None:
 
 
 def rebuild_index() -> None:
-    """Bring the search index up to date with the tables, in the session's transaction.
+    """Bring the search index up to date with the tables, in the session's transaction
+    (after a bulk load; see `shop.search.index.rebuild_index`)."""
+    from shop.search.index import rebuild_index as rebuild
 
-    Condition words and the vocabulary are rebuilt on both engines. On SQLite the FTS5
-    'rebuild' command then re-reads every row of the content tables. On PostgreSQL the
-    vectors are kept by triggers (rows without one get it here); after a bulk load the
-    GIN pending lists are merged into the main index (otherwise every search scans the
-    pending list until autovacuum gets to it) and the planner's statistics refreshed.
-    """
-    from shop.search.index import rebuild_vocabulary
-
-    rebuild_vocabulary(db.session.connection())
-    if _dialect() == "postgresql":
-        # Rows written while the vector trigger was off (a restore, a replica-mode load).
-        for table_name, vector in (
-            ("products", PRODUCT_VECTOR_SQL),
-            ("articles", ARTICLE_VECTOR_SQL),
-        ):
-            db.session.execute(
-                text(
-                    f"UPDATE {table_name} SET search_vector = {vector.format(row='')} "
-                    "WHERE search_vector IS NULL"
-                )
-            )
-        for table_name, index_name in (
-            ("products", "ix_products_search"),
-            ("articles", "ix_articles_search"),
-            ("search_words", "ix_search_words_trgm"),
-        ):
-            # Only the index's owner may do this (as for VACUUM); skip it for anyone else.
-            db.session.execute(
-                text(
-                    "SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c "
-                    "WHERE c.oid = to_regclass(:index) AND pg_has_role(c.relowner, 'USAGE')"
-                ),
-                {"index": index_name},
-            )
-            db.session.execute(text(f"ANALYZE {table_name}"))
-        return
-    for fts in (PRODUCT_FTS, ARTICLE_FTS):
-        db.session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
+    rebuild(db.session)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import get_template_attribute, url_for
 from markupsafe import Markup
 
-from shop.catalog import queries as catalog_queries
+from shop.catalog.cards import cards_by_slug
 from shop.content import queries
 from shop.content.models import Article
 from shop.content.rendering import RenderedArticle, find_embeds, render_article
@@ -17,7 +17,7 @@ from shop.content.rendering import RenderedArticle, find_embeds, render_article
 def render_body(item: Article) -> RenderedArticle:
     """Render the article's Markdown with live product cards and article links."""
     embeds = find_embeds(item.body)
-    cards = catalog_queries.cards_by_slug(embeds.products)
+    cards = cards_by_slug(embeds.products)
     links = queries.article_links(embeds.articles)
 
     position = 0
@@ -43,7 +43,7 @@ def render_body(item: Article) -> RenderedArticle:
 
 def embed_products(item: Article) -> list[str]:
     """The product slug of each embed position (1, 2, …) as the public page numbers them."""
-    known = catalog_queries.cards_by_slug(find_embeds(item.body).products)
+    known = cards_by_slug(find_embeds(item.body).products)
     slugs: list[str] = []
 
     def record(slug: str) -> str | None:

@@ -13,7 +13,8 @@ The vocabulary (`search_words`) holds the words shoppers are likely to type, in 
 case: product names, brands and forms, condition names, article titles and synonyms.
 Words are only ever added between full rebuilds (`rebuild_vocabulary`); a word left
 behind by a deleted product costs nothing, since a correction to it finds nothing and
-the shopper keeps their own words.
+the shopper keeps their own words. `rebuild_index` brings all of it (and, on each
+engine, the full-text index itself) up to date after a bulk load.
 """
 
 from __future__ import annotations
@@ -194,3 +195,47 @@ def _apply(session: Session, flush_context) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+def rebuild_index(session: Session) -> None:
+    """Bring the search index up to date with the tables, in the session's transaction.
+
+    Condition words and the vocabulary are rebuilt on both engines. On SQLite the FTS5
+    'rebuild' command then re-reads every row of the content tables. On PostgreSQL the
+    vectors are kept by triggers (rows without one get it here); after a bulk load the
+    GIN pending lists are merged into the main index (otherwise every search scans the
+    pending list until autovacuum gets to it) and the planner's statistics refreshed.
+    """
+    from shop.catalog.search import ARTICLE_FTS, ARTICLE_VECTOR_SQL, PRODUCT_FTS, PRODUCT_VECTOR_SQL
+
+    connection = session.connection()
+    rebuild_vocabulary(connection)
+    if connection.dialect.name == "postgresql":
+        # Rows written while the vector trigger was off (a restore, a replica-mode load).
+        for table_name, vector in (
+            ("products", PRODUCT_VECTOR_SQL),
+            ("articles", ARTICLE_VECTOR_SQL),
+        ):
+            connection.execute(
+                text(
+                    f"UPDATE {table_name} SET search_vector = {vector.format(row='')} "
+                    "WHERE search_vector IS NULL"
+                )
+            )
+        for table_name, index_name in (
+            ("products", "ix_products_search"),
+            ("articles", "ix_articles_search"),
+            ("search_words", "ix_search_words_trgm"),
+        ):
+            # Only the index's owner may do this (as for VACUUM); skip it for anyone else.
+            connection.execute(
+                text(
+                    "SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c "
+                    "WHERE c.oid = to_regclass(:index) AND pg_has_role(c.relowner, 'USAGE')"
+                ),
+                {"index": index_name},
+            )
+            connection.execute(text(f"ANALYZE {table_name}"))
+        return
+    for fts in (PRODUCT_FTS, ARTICLE_FTS):
+        connection.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))

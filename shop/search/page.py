@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from shop.catalog import queries
-from shop.catalog.cards import ProductCard
+from shop.catalog.cards import ProductCard, cards_by_ids
 from shop.catalog.models import Product, Variant
 from shop.content import queries as content_queries
 from shop.content.models import Article
@@ -113,7 +113,7 @@ def popular_products(limit: int = POPULAR_PRODUCTS) -> list[ProductCard]:
         .order_by(Product.created_at.desc(), Product.id.desc())
         .limit(limit)
     )
-    return queries.cards_by_ids(_top_up(list(selling), list(newest), limit))
+    return cards_by_ids(_top_up(list(selling), list(newest), limit))
 
 
 def popular_articles(limit: int = POPULAR_ARTICLES) -> list[Article]:
