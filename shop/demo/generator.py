@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 
 from shop.catalog.prices import list_price_keys
 from shop.demo import generator_words as words
+from shop.demo.generator_prose import Prose
 
 BENCH_ARTICLE = "bench-article"
 BATCH = 2000
@@ -153,6 +154,7 @@ class _Rows:
 
     def __init__(self, rng: random.Random, products: int, articles: int) -> None:
         self.rng = rng
+        self.prose = Prose(rng)
         self.n_products = products
         self.n_articles = articles
         self.now = datetime.now(UTC).replace(microsecond=0)
@@ -296,7 +298,7 @@ class _Rows:
             brand = rng.choice(words.BRANDS)
             products.append({
                 "id": pid, "slug": slugs(name), "name": name, "brand": brand, "form": form,
-                "description": self.product_description(name, herb, form),
+                "description": self.prose.product_description(name, herb, form),
                 "ingredients": f"{herb} extract, sesame oil base, natural preservatives.",
                 "how_to_use": "Use as directed on the pack. Do not exceed the stated dose.",
                 "warnings": "For external use only." if form in ("Oil", "Balm", "Gel") else "",
@@ -341,18 +343,6 @@ class _Rows:
             )
         return products, variants, images, links
 
-    def product_description(self, name: str, herb: str, form: str) -> str:
-        rng = self.rng
-        condition = rng.choice(words.CONDITIONS).lower()
-        return " ".join((
-            f"{name} is a herbal {form.lower()} made with {herb.lower()}.",
-            f"It is traditionally used for comfort during {condition}.",
-            rng.choice(words.SENTENCES).format(
-                condition=condition, Condition=condition.capitalize(), herb=herb.lower()
-            ),
-            "Not a substitute for medical advice.",
-        ))  # fmt: skip
-
     def articles(self, n_conditions: int, n_doctors: int, embedded: list[str],
                  active: list[str]) -> tuple[list[dict], list[dict]]:  # fmt: skip
         rng, slugs = self.rng, _Slugs()
@@ -366,11 +356,11 @@ class _Rows:
             ) + rng.choice(words.AUDIENCES)
             if aid == 1:
                 slug, title = BENCH_ARTICLE, "Muscle Spasm in the Back: What Helps (Bench)"
-                body = self.bench_body(embedded)
+                body = self.prose.bench_body(embedded)
             else:
                 slug = slugs(title)
                 linkable = [r["slug"] for r in rows[-50:]]
-                body = self.article_body(condition, active, linkable)
+                body = self.prose.article_body(condition, active, linkable)
             published = aid <= 5 or rng.random() > 0.05
             created = self.now - timedelta(days=rng.randint(1, 900))
             rows.append({
@@ -391,47 +381,3 @@ class _Rows:
                 {"article_id": aid, "related_id": r} for r in sorted(set(others)) if r != aid
             )
         return rows, related
-
-    def paragraph(self, condition: str, count: int = 3) -> str:
-        herb = self.rng.choice(words.HERBS).lower()
-        return " ".join(
-            s.format(condition=condition.lower(), Condition=condition, herb=herb)
-            for s in self.rng.sample(words.SENTENCES, count)
-        )
-
-    def article_body(self, condition: str, active: list[str], linkable: list[str]) -> str:
-        rng = self.rng
-        parts = [self.paragraph(condition, 2)]
-        for title in rng.sample(words.SECTION_TITLES, rng.randint(3, 5)):
-            parts.append(f"## {title}")
-            parts.append(self.paragraph(condition, rng.randint(2, 4)))
-            if rng.random() < 0.3:
-                parts.append("\n".join(f"- {b}" for b in rng.sample(words.BULLETS, 3)))
-            if rng.random() < 0.25:
-                parts.append(f"[[product:{rng.choice(active)}]]")
-            if linkable and rng.random() < 0.15:
-                parts.append(f"See also [[article:{rng.choice(linkable)}]].")
-        if rng.random() < 0.3:
-            flags = "\n".join(f"- {f}" for f in rng.sample(words.RED_FLAGS, 3))
-            parts.append(f":::warning\n{flags}\n:::")
-        return "\n\n".join(parts) + "\n"
-
-    def bench_body(self, embedded: list[str]) -> str:
-        condition = words.CONDITIONS[0]
-        p = self.paragraph
-        bullets = "\n".join(f"- {b}" for b in words.BULLETS[:4])
-        flags = "\n".join(f"- {f}" for f in words.RED_FLAGS[:4])
-        return "\n\n".join((
-            p(condition, 3),
-            "## Symptoms", p(condition, 3), bullets,
-            f":::warning\n{flags}\n:::",
-            "## Causes", p(condition, 4),
-            f"[[product:{embedded[0]}]]",
-            "## Treatment", p(condition, 4),
-            "### Hot and cold therapy", p(condition, 2),
-            f"[[product:{embedded[1]}]]",
-            "### Gentle stretching", p(condition, 3),
-            f"[[product:{embedded[2]}]]",
-            "## When to see a doctor", p(condition, 2),
-            "## Takeaway", p(condition, 2),
-        )) + "\n"  # fmt: skip
