@@ -35,7 +35,9 @@ from .params import (
     want_str,
     want_url,
 )
-from .store import REFUND_REASONS, Sandbox, new_id
+from .refunds import REFUND_REASONS
+from .store import Sandbox
+from .values import new_id
 
 bp = Blueprint("stripe_sandbox_api", __name__, url_prefix="/v1")
 

@@ -35,6 +35,7 @@ from .params import (
     want_metadata,
     want_str,
 )
+from .values import new_id
 
 MAX_AMOUNT = 99_999_999
 COUPON_PARAMS = (
@@ -145,8 +146,6 @@ class Discounts:
     """Coupons and shipping rates; mixed into `Sandbox`."""
 
     def create_coupon(self, spec: dict[str, Any]) -> dict[str, Any]:
-        from .store import new_id
-
         with self.lock:
             coupon = {
                 "id": new_id("", 8),
@@ -193,8 +192,6 @@ class Discounts:
         self, session: dict[str, Any], items: list[dict[str, Any]], extras: dict[str, Any]
     ) -> None:
         """Fill in the session's discount, shipping and totals (and each item's share)."""
-        from .store import new_id
-
         currency = session["currency"]
         subtotal = sum(item["amount_subtotal"] for item in items)
         discount, discounts = 0, []

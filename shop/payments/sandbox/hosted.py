@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from .api import current_sandbox
 from .params import SandboxError
-from .store import format_amount
+from .values import format_amount
 
 bp = Blueprint("stripe_sandbox_hosted", __name__, url_prefix="/pay")
 

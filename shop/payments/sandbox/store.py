@@ -9,8 +9,6 @@ then call these methods; the events an operation causes are published from here.
 from __future__ import annotations
 
 import copy
-import secrets
-import string
 import threading
 import time
 from collections import deque
@@ -23,44 +21,11 @@ import stripe
 from .discounts import Discounts
 from .intents import ManualCapture
 from .params import SandboxError, not_found
+from .refunds import Refunds
+from .values import new_id, page
 from .webhooks import Dispatcher
 
-_ALPHABET = string.ascii_letters + string.digits
 DEFAULT_EMAIL = "test.buyer@example.com"
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-
-
-def new_id(prefix: str, length: int = 24) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-def format_amount(amount: int, currency: str) -> str:
-    """`INR 1466.00`: plain, for the sandbox's own page (not the shop's money filter)."""
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return f"{currency.upper()} {amount}"
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{currency.upper()} {sign}{whole}.{cents:02d}"
-
-
-def page(items: list[dict], *, limit: int, starting_after: str | None, url: str) -> dict:
-    """A Stripe list object holding at most `limit` items after `starting_after`."""
-    start = 0
-    if starting_after is not None:
-        ids = [item["id"] for item in items]
-        if starting_after not in ids:
-            raise not_found("object", starting_after, param="starting_after")
-        start = ids.index(starting_after) + 1
-    chunk = items[start : start + limit]
-    return {
-        "object": "list",
-        "data": copy.deepcopy(chunk),
-        "has_more": start + limit < len(items),
-        "url": url,
-    }
 
 
 @dataclass
@@ -79,7 +44,7 @@ class Faults:
         }
 
 
-class Sandbox(ManualCapture, Discounts):
+class Sandbox(ManualCapture, Discounts, Refunds):
     def __init__(self, *, public_url: str, api_key_prefix: str, dispatcher: Dispatcher) -> None:
         self.public_url = public_url.rstrip("/")
         self.api_key_prefix = api_key_prefix
@@ -394,7 +359,7 @@ class Sandbox(ManualCapture, Discounts):
             session.update(copy.deepcopy(changes))
             return copy.deepcopy(session)
 
-    # -- payment intents, charges and refunds ---------------------------------------
+    # -- payment intents and charges (refunds: `Refunds`) ---------------------------------------
 
     def get_payment_intent(self, intent_id: str, expand: Sequence[str] = ()) -> dict[str, Any]:
         with self.lock:
@@ -412,98 +377,6 @@ class Sandbox(ManualCapture, Discounts):
             if charge is None:
                 raise not_found("charge", charge_id)
             return copy.deepcopy(charge)
-
-    def refund(
-        self,
-        *,
-        payment_intent: str | None,
-        charge: str | None,
-        amount: int | None,
-        metadata: dict[str, str],
-        reason: str | None,
-    ) -> dict[str, Any]:
-        with self.lock:
-            if payment_intent is not None:
-                intent = self.payment_intents.get(payment_intent)
-                if intent is None:
-                    raise not_found("payment_intent", payment_intent, param="payment_intent")
-                if intent["latest_charge"] is None:
-                    raise SandboxError(
-                        f"This PaymentIntent ({payment_intent}) does not have a successful "
-                        "charge to refund.",
-                        param="payment_intent",
-                        code="charge_not_refundable",
-                    )
-                charge_obj = self.charges[intent["latest_charge"]]
-                if charge is not None and charge != charge_obj["id"]:
-                    raise SandboxError(
-                        "The charge does not belong to this PaymentIntent.", param="charge"
-                    )
-            else:
-                charge_obj = self.charges.get(charge or "")
-                if charge_obj is None:
-                    raise not_found("charge", charge or "", param="charge")
-            remaining = charge_obj["amount"] - charge_obj["amount_refunded"]
-            if remaining == 0:
-                raise SandboxError(
-                    f"Charge {charge_obj['id']} has already been refunded.",
-                    code="charge_already_refunded",
-                )
-            if amount is None:
-                amount = remaining
-            if amount > remaining:
-                raise SandboxError(
-                    f"Refund amount ({format_amount(amount, charge_obj['currency'])}) is greater "
-                    "than unrefunded amount on charge "
-                    f"({format_amount(remaining, charge_obj['currency'])})",
-                    param="amount",
-                    code="amount_too_large",
-                )
-            refund = {
-                "id": new_id("re_"),
-                "object": "refund",
-                "amount": amount,
-                "charge": charge_obj["id"],
-                "created": self.now(),
-                "currency": charge_obj["currency"],
-                "metadata": dict(metadata),
-                "payment_intent": charge_obj["payment_intent"],
-                "reason": reason,
-                "status": "succeeded",
-            }
-            self.refunds[refund["id"]] = refund
-            previous = {
-                "amount_refunded": charge_obj["amount_refunded"],
-                "refunded": charge_obj["refunded"],
-            }
-            charge_obj["amount_refunded"] += amount
-            charge_obj["refunded"] = charge_obj["amount_refunded"] == charge_obj["amount"]
-            self._emit("charge.refunded", charge_obj, previous)
-            return copy.deepcopy(refund)
-
-    def get_refund(self, refund_id: str) -> dict[str, Any]:
-        with self.lock:
-            refund = self.refunds.get(refund_id)
-            if refund is None:
-                raise not_found("refund", refund_id)
-            return copy.deepcopy(refund)
-
-    def list_refunds(
-        self,
-        *,
-        payment_intent: str | None,
-        charge: str | None,
-        limit: int,
-        starting_after: str | None,
-    ) -> dict[str, Any]:
-        with self.lock:
-            newest_first = [
-                refund
-                for refund in reversed(self.refunds.values())
-                if (payment_intent is None or refund["payment_intent"] == payment_intent)
-                and (charge is None or refund["charge"] == charge)
-            ]
-            return page(newest_first, limit=limit, starting_after=starting_after, url="/v1/refunds")
 
     # -- API bookkeeping: request log, idempotency, faults ---------------------------
 
