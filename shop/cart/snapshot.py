@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 
 from shop.cache import content_version_column
 from shop.cart.models import Cart, CartLine
-from shop.catalog.cards import IMAGE_COLUMNS, CardImage, main_image_id
+from shop.catalog.cards import IMAGE_COLUMNS, CardImage
 from shop.catalog.models import Product, ProductImage, Variant
 
 
@@ -97,6 +97,14 @@ def whose(by: str) -> tuple:
 @functools.cache
 def snapshot_stmt(by: str):
     """The cart found `by` ("user" or "token", bound to `key`), one row per line."""
+    first_image = (
+        select(ProductImage.id)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
     image = ProductImage.__table__.alias("main_image")
     return (
         select(
@@ -111,7 +119,7 @@ def snapshot_stmt(by: str):
         .outerjoin(CartLine, CartLine.cart_id == Cart.id)
         .outerjoin(Variant, Variant.id == CartLine.variant_id)
         .outerjoin(Product, Product.id == Variant.product_id)
-        .outerjoin(image, image.c.id == main_image_id())
+        .outerjoin(image, image.c.id == first_image)
         .where(*whose(by))
         .order_by(CartLine.id)
     )

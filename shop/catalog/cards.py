@@ -44,19 +44,6 @@ class CardImage:
 IMAGE_COLUMNS = (ProductImage.path, ProductImage.alt, ProductImage.width, ProductImage.height)
 
 
-def main_image_id():
-    """The id of the outer query's `Product`'s main image (`Product.main_image`: the
-    first by position), as a correlated scalar subquery to join `product_images` on."""
-    return (
-        select(ProductImage.id)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
-
-
 @dataclass(frozen=True)
 class ProductCard:
     """What a product card, list row or article embed shows."""
@@ -86,10 +73,10 @@ def _statement(key: str):
     much as running it)."""
     keys = bindparam("keys", expanding=True)
     if key == "id":
-        wanted, variant_of = Product.id.in_(keys), Variant.product_id.in_(keys)
+        wanted, ids_of_products = Product.id.in_(keys), keys
     else:
-        ids = select(Product.id).where(Product.slug.in_(keys))
-        wanted, variant_of = Product.slug.in_(keys), Variant.product_id.in_(ids)
+        wanted = Product.slug.in_(keys)
+        ids_of_products = select(Product.id).where(wanted)
     # `Product.default_variant`: the first in stock, else the first (ordinal 1).
     in_stock_first = case((Variant.stock > 0, 0), else_=1)
     ordinal = func.row_number().over(
@@ -98,10 +85,18 @@ def _statement(key: str):
     variant = (
         select(Variant.id, Variant.product_id, Variant.label, Variant.mrp, Variant.price,
                Variant.stock, ordinal.label("ordinal"))
-        .where(variant_of)
+        .where(Variant.product_id.in_(ids_of_products))
         .subquery()
     )  # fmt: skip
-    image = ProductImage.__table__.alias("main_image")
+    # `Product.main_image`: the first by position (ordinal 1).
+    image_ordinal = func.row_number().over(
+        partition_by=ProductImage.product_id, order_by=[ProductImage.position, ProductImage.id]
+    )
+    image = (
+        select(ProductImage.product_id, *IMAGE_COLUMNS, image_ordinal.label("ordinal"))
+        .where(ProductImage.product_id.in_(ids_of_products))
+        .subquery()
+    )
     return (
         select(
             Product.id,
@@ -121,7 +116,7 @@ def _statement(key: str):
             *(image.c[column.key] for column in IMAGE_COLUMNS),
         )
         .outerjoin(variant, and_(variant.c.product_id == Product.id, variant.c.ordinal == 1))
-        .outerjoin(image, image.c.id == main_image_id())
+        .outerjoin(image, and_(image.c.product_id == Product.id, image.c.ordinal == 1))
         .where(wanted, Product.active.is_(True))
     )
 
